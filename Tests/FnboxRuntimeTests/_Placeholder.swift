@@ -1,0 +1,1 @@
+// Placeholder so the target has a source; delete once the target has real files.
