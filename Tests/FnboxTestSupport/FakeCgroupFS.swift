@@ -395,7 +395,7 @@ public final class FakeCgroupFS: CgroupSystem, Sendable {
     }
 
     private func store(_ path: FilePath, _ text: String) {
-        FileManager.default.createFile(atPath: path.string, contents: Data(text.utf8))
+        _ = FileManager.default.createFile(atPath: path.string, contents: Data(text.utf8))
     }
 
     private func number(_ path: FilePath) -> UInt64? {

@@ -1,4 +1,4 @@
-"""The examples under examples/ run on the runtime and do what their READMEs and comments say."""
+"""The examples under examples/ run on the runtime and do what their comments say."""
 
 import json
 import os

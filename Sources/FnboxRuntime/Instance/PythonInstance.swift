@@ -61,12 +61,13 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
         }
         let sandbox: LaunchedSandbox
         do {
+            // -S: no site module, so the host's dist-packages and their .pth code stay out.
             // The init phase runs without the CPU quota, as on Lambda: at 128 MB the quota is ~7% of
             // a core, and the interpreter's start would take ten times longer under it.
             sandbox = try SandboxLauncher.launch(
                 config: config, bundleRoot: bundleRoot, options: options,
                 executable: options.pythonPath,
-                arguments: [options.pythonPath, "-B", "-s", "-u", "/var/runtime/bootstrap.py"],
+                arguments: [options.pythonPath, "-B", "-S", "-u", "/var/runtime/bootstrap.py"],
                 environment: LambdaEnvironment.variables(config: config, options: options),
                 fds: [devNull, logWrite, logWrite, runtimeEnd], cpuQuota: nil)
         } catch {

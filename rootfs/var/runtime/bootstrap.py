@@ -201,15 +201,15 @@ def _log_error(error):
 # Marshalling: awslambdaric uses simplejson; we get the same bytes from the stdlib encoder.
 
 
+_LEAF_TYPES = frozenset((str, int, float, bool, type(None)))
+
+
 def _expand_namedtuples(obj, path):
     """obj with every namedtuple turned into its _asdict(), as simplejson encodes them (objects, not arrays).
 
     Returns obj itself when nothing changed, so the common case copies nothing. path holds the ids of the
     containers being walked: a cycle is left in place for the encoder to report as json would.
     """
-    t = type(obj)
-    if t is str or t is int or t is float or t is bool or obj is None:
-        return obj
     if isinstance(obj, dict):
         items = obj.items()
     elif isinstance(obj, (list, tuple)):
@@ -225,7 +225,10 @@ def _expand_namedtuples(obj, path):
         return obj
     path.add(key)
     changed = None
+    leaf_types = _LEAF_TYPES
     for k, v in items:
+        if type(v) in leaf_types:  # most values: skip the call
+            continue
         nv = _expand_namedtuples(v, path)
         if nv is not v:
             if changed is None:
@@ -478,14 +481,19 @@ def _setup_logging():
 
 
 def _set_sys_path(task_root):
-    """The function's code first, then the runtime dir and the standard library, each once.
+    """The function's code first, then PYTHONPATH (/var/runtime) and the standard library, each once.
 
-    The host runs python with -S: the host's dist-packages (whatever /usr has installed) are not Lambda's
-    and must not satisfy a function's imports.
+    The host's site-packages and dist-packages (whatever its /usr has installed) are not Lambda's and must
+    not satisfy a function's imports. Run with -S they never get on sys.path; without it we take them off.
     """
+    site_dirs = set()
+    if not sys.flags.no_site:
+        import site
+        site_dirs.update(site.getsitepackages())
+        site_dirs.add(site.getusersitepackages())
     path = [task_root]
     for entry in sys.path:
-        if entry and entry not in path:
+        if entry and entry not in path and entry not in site_dirs:
             path.append(entry)
     sys.path[:] = path
 
@@ -505,6 +513,8 @@ def _get_handler(handler):
         raise FaultException(FaultException.MALFORMED_HANDLER_NAME, "Bad handler '{}': {}".format(handler, str(e)))
 
     try:
+        # Known difference: Debian compiles more modules in than Lambda's python does (math, select, array,
+        # zlib, ...), so a handler module of such a name is a BuiltInModuleConflict here and not there.
         if modname.split(".")[0] in sys.builtin_module_names:
             raise FaultException(
                 FaultException.BUILT_IN_MODULE_CONFLICT,
@@ -529,7 +539,8 @@ def _get_handler(handler):
 def _init():
     """Import the function and resolve its handler; on failure send E and exit 1."""
     _set_sys_path(os.environ.get("LAMBDA_TASK_ROOT", "/var/task"))
-    _add_site_builtins()
+    if sys.flags.no_site:
+        _add_site_builtins()
     _setup_logging()
     try:
         return _get_handler(os.environ.get("_HANDLER", ""))
