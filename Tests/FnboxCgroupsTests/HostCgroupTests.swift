@@ -63,7 +63,7 @@ struct HostCgroupTests {
         #expect(try sandbox.processIDs() == [pid])
         #expect(try sandbox.pidsCurrent() == 1)
         // From outside: the kernel places the process in our leaf in every hierarchy.
-        let membership = try ProcSelfCgroup(parsing: FileIO.readText("/proc/\(pid)/cgroup"))
+        let membership = try ProcSelfCgroup(parsing: FileIO.readText(FilePath("/proc/\(pid)/cgroup")))
         for member in sandbox.members {
             let path = member.driver.version == .v2 ? membership.v2Path : membership.v1Entry(for: member.driver.controllers[0])?.path
             #expect(path.map { member.driver.mountPoint.string + $0 } == member.directory.string)

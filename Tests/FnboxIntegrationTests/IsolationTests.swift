@@ -132,9 +132,17 @@ struct IsolationTests {
         #expect(r["shadow"] as? Bool == false)
         #expect((r["etc"] as? [String])?.contains("passwd") == true)
         #expect(Set(r["dev"] as? [String] ?? []) == Set(["null", "zero", "full", "random", "urandom", "fd", "stdin", "stdout", "stderr"]))
+        // The mount points (field 5 of mountinfo) are exactly the sandbox's own: nothing else of
+        // the host is mounted. (Field 4 names each bind's source path on its filesystem, as with
+        // any bind mount; the path is visible, the rest of that filesystem is not.)
         let mounts = try #require(r["mounts"] as? String)
-        #expect(!mounts.contains("/work"))
-        #expect(!mounts.contains("/run/fnbox"))
+        let points = Set(mounts.split(separator: "\n").compactMap { line -> String? in
+            let fields = line.split(separator: " ")
+            return fields.count > 4 ? String(fields[4]) : nil
+        })
+        let expected: Set<String> = ["/", "/usr", "/etc", "/var/runtime", "/var/task", "/proc", "/dev", "/dev/null", "/dev/zero",
+                                     "/dev/full", "/dev/random", "/dev/urandom", "/tmp"]
+        #expect(points == expected)
     }
 
     @Test("a configured [[mount]] is visible under /mnt, read-only unless asked otherwise")

@@ -64,7 +64,9 @@ struct ManifestParserTests {
         ("[env]\n1BAD = \"x\"", "fnbox.toml: env: '1BAD' is not a valid variable name (it must match [a-zA-Z][a-zA-Z0-9_]*)"),
         ("[env]\n\"MY-VAR\" = \"x\"", "fnbox.toml: env: 'MY-VAR' is not a valid variable name (it must match [a-zA-Z][a-zA-Z0-9_]*)"),
         ("[env]\nAWS_REGION = \"eu-west-1\"", "fnbox.toml: env: AWS_REGION is reserved by Lambda and cannot be set"),
-        ("[env]\n_HANDLER = \"x\"\nLAMBDA_TASK_ROOT = \"/\"", "fnbox.toml: env: LAMBDA_TASK_ROOT, _HANDLER are reserved by Lambda and cannot be set"),
+        ("[env]\nLAMBDA_TASK_ROOT = \"/\"\nAWS_LAMBDA_RUNTIME_API = \"x\"", "fnbox.toml: env: AWS_LAMBDA_RUNTIME_API, LAMBDA_TASK_ROOT are reserved by Lambda and cannot be set"),
+        // Lambda checks the key pattern first, and _HANDLER doesn't start with a letter.
+        ("[env]\n_HANDLER = \"x\"", "fnbox.toml: env: '_HANDLER' is not a valid variable name (it must match [a-zA-Z][a-zA-Z0-9_]*)"),
         ("mount = \"/srv\"", "fnbox.toml: mount: expected an array of tables ([[mount]]), got a string"),
         ("[[mount]]\nsource = \"/srv/data\"\ntarget = \"/data\"", "fnbox.toml: mount[0].target: '/data' must be under /mnt/ (for example /mnt/data)"),
         ("[[mount]]\nsource = \"/srv/data\"\ntarget = \"/mnt\"", "fnbox.toml: mount[0].target: '/mnt' must be under /mnt/ (for example /mnt/data)"),

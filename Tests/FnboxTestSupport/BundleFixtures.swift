@@ -79,9 +79,9 @@ public enum BundleFixtures {
     }
 
     public static func readLink(_ path: FilePath) -> String? {
-        var buffer = [UInt8](repeating: 0, count: 4096)
-        let n = buffer.withUnsafeMutableBufferPointer { readlink(path.string, $0.baseAddress.map { UnsafeMutableRawPointer($0).assumingMemoryBound(to: CChar.self) }, 4096) }
-        return n < 0 ? nil : String(decoding: buffer[..<n], as: UTF8.self)
+        var buffer = [CChar](repeating: 0, count: 4096)
+        let n = readlink(path.string, &buffer, buffer.count)
+        return n < 0 ? nil : String(decoding: buffer[..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
     public static func readFile(_ path: FilePath) -> [UInt8]? {

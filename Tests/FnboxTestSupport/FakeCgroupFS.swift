@@ -407,30 +407,44 @@ public final class FakeCgroupFS: CgroupSystem, Sendable {
     }
 
     private func pids(in directory: FilePath) -> [Int32] {
-        (contents(directory.appending("cgroup.procs")) ?? "").split(separator: "\n").compactMap { Int32($0) }
+        pids(inDirectory: directory.string)
+    }
+
+    private func pids(inDirectory directory: String) -> [Int32] {
+        let text = (try? String(contentsOfFile: directory + "/cgroup.procs", encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").compactMap { Int32($0) }
     }
 
     private func addProcess(_ pid: Int32, to directory: FilePath) {
         store(directory.appending("cgroup.procs"), (pids(in: directory) + [pid]).map { "\($0)\n" }.joined())
     }
 
-    private func cgroupDirectories(under directory: FilePath) -> [FilePath] {
+    /// `directory` and every directory below it. Plain strings: debug builds of FilePath's
+    /// `append` check invariants on every call, which made the SIGKILL-loop tests take seconds.
+    private func cgroupDirectories(under directory: String) -> [String] {
         var result = [directory]
-        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory.string)) ?? []
-        for entry in entries.sorted() where FileIO.isDirectory(directory.appending(entry)) {
-            result += cgroupDirectories(under: directory.appending(entry))
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []
+        for entry in entries.sorted() {
+            var isDirectory: ObjCBool = false
+            let path = directory + "/" + entry
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+                result += cgroupDirectories(under: path)
+            }
         }
         return result
     }
 
     private func pidsRecursively(under directory: FilePath) -> [Int32] {
-        cgroupDirectories(under: directory).flatMap { pids(in: $0) }
+        cgroupDirectories(under: directory.string).flatMap { pids(inDirectory: $0) }
     }
 
     /// The process leaves every cgroup below `directory` (it moved, or exited).
     private func removeProcess(_ pid: Int32, under directory: FilePath) {
-        for cgroup in cgroupDirectories(under: directory) where pids(in: cgroup).contains(pid) {
-            store(cgroup.appending("cgroup.procs"), pids(in: cgroup).filter { $0 != pid }.map { "\($0)\n" }.joined())
+        for cgroup in cgroupDirectories(under: directory.string) {
+            let before = pids(inDirectory: cgroup)
+            guard before.contains(pid) else { continue }
+            let text = before.filter { $0 != pid }.map { "\($0)\n" }.joined()
+            _ = FileManager.default.createFile(atPath: cgroup + "/cgroup.procs", contents: Data(text.utf8))
         }
     }
 }

@@ -46,6 +46,7 @@ struct ExtractionRoot: ~Copyable {
 
     /// Creates a new file (never replacing one) and returns its descriptor, opened for writing.
     func createFile(_ components: [String], mode: mode_t) throws(SystemCallError) -> FileDescriptor {
+        try Self.checkName(components.last ?? "", components)
         let parent = try openDirectory(components.dropLast())
         defer { if parent != fd { close(parent) } }
         let file = openat(parent, components[components.count - 1],
@@ -61,6 +62,7 @@ struct ExtractionRoot: ~Copyable {
     }
 
     func makeSymlink(_ components: [String], target: String) throws(SystemCallError) {
+        try Self.checkName(components.last ?? "", components)
         let parent = try openDirectory(components.dropLast())
         defer { if parent != fd { close(parent) } }
         guard symlinkat(target, parent, components[components.count - 1]) == 0 else {
@@ -75,6 +77,7 @@ struct ExtractionRoot: ~Copyable {
         var walked: [String] = []
         for component in components {
             walked.append(component)
+            try Self.checkName(component, walked)
             if mkdirat(current, component, 0o755) == 0 {
                 fchmodat(current, component, 0o755, 0)
             } else if errno != EEXIST {
@@ -89,6 +92,13 @@ struct ExtractionRoot: ~Copyable {
             current = next
         }
         return current
+    }
+
+    /// The plan only hands over plain names; this keeps a bug there from becoming a write outside
+    /// the root, since `openat(dir, "..")` would happily climb out.
+    private static func checkName(_ name: String, _ components: some Collection<String>) throws(SystemCallError) {
+        guard name.isEmpty || name == "." || name == ".." || name.contains("/") else { return }
+        throw SystemCallError("open", path: FilePath(components.joined(separator: "/")), errno: .invalidArgument)
     }
 
     private func error(_ operation: String, _ components: [String]) -> SystemCallError {

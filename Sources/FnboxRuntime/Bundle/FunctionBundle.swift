@@ -21,7 +21,9 @@ public struct FunctionBundle: Sendable {
     /// `lambda_function.lambda_handler`, the AWS console's default), then `app.py` (`app.handler`),
     /// then a `bootstrap` file (exec, as Lambda's `provided` runtimes). A handler given without a
     /// runtime is exec when it names an executable file, python3 when it names a module
-    /// (`<module>.py` or a package directory).
+    /// (`<module>.py` or a package directory). An exec handler must be an executable file inside
+    /// the bundle; a python3 handler's module is not looked for here: as on Lambda, a missing
+    /// module is reported when the function starts (`Runtime.ImportModuleError`).
     /// - Parameters:
     ///   - path: a directory, or a zip file (any regular file is read as a zip).
     ///   - overrides: settings that win over the manifest.
@@ -104,6 +106,11 @@ public struct FunctionBundle: Sendable {
     private static func readManifest(in root: FilePath) throws(BundleError) -> Manifest? {
         let path = root.appending(ManifestParser.fileName)
         guard FileIO.exists(path) else { return nil }
+        // Opening a FIFO for reading would block until a writer comes along.
+        var st = stat()
+        guard stat(path.string, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else {
+            throw .manifestParse(file: ManifestParser.fileName, line: nil, message: "not a regular file")
+        }
         let bytes: [UInt8]
         do {
             bytes = try FileIO.readBytes(path, limit: maxManifestBytes + 1)

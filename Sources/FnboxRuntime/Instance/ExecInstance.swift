@@ -127,14 +127,14 @@ final class ExecInstance: FunctionInstance, @unchecked Sendable {
             if stdout.count > 6 * 1024 * 1024 + 100 { break }
         }
         let duration = milliseconds(ContinuousClock.now - runStarted)
+        let memory = sandbox.maxMemoryUsedMB()
         if timedOut {
             sandbox.destroy()
             let seconds = String(format: "%.2f", Double(config.timeoutSeconds))
             return failure("Sandbox.Timedout", "RequestId: \(request.requestID) Error: Task timed out after \(seconds) seconds",
                            status: .timeout, log: stderr, duration: Double(config.timeoutSeconds) * 1000,
-                           initDuration: initDuration, memory: sandbox.maxMemoryUsedMB())
+                           initDuration: initDuration, memory: memory)
         }
-        let memory = sandbox.maxMemoryUsedMB()
         let status = exit ?? sandbox.process.waitBlocking()
         if sandbox.oomKills() > 0 {
             return failure("Runtime.OutOfMemory", "RequestId: \(request.requestID) Error: Runtime exited with error: signal: killed",

@@ -25,6 +25,7 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
     private var initFailure: [UInt8]?
     private var initFailureType: String?
     private var dead = false
+    private var initMaxMemoryUsed = 0
 
     var isReusable: Bool { !dead && initFailure == nil }
     var cgroup: SandboxCgroup? { sandbox.cgroup }
@@ -91,6 +92,7 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
         initLog = String(decoding: logBytes, as: UTF8.self)
         let elapsed = milliseconds(ContinuousClock.now - sandbox.startedAt)
         pendingInitDuration = elapsed
+        initMaxMemoryUsed = sandbox.maxMemoryUsedMB()
         switch outcome {
         case .frame(let frame) where frame.kind == .ready:
             do {
@@ -132,7 +134,7 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
             return InvocationResult(
                 requestID: request.requestID, payload: initFailure, status: .error(type: initFailureType ?? "Runtime.Unknown"),
                 durationMilliseconds: 0, initDurationMilliseconds: initDuration, memorySizeMB: config.memoryMB,
-                maxMemoryUsedMB: sandbox.maxMemoryUsedMB(), functionLog: "", initLog: log)
+                maxMemoryUsedMB: initMaxMemoryUsed, functionLog: "", initLog: log)
         }
         guard !dead else {
             return InvocationResult(
@@ -151,6 +153,8 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
         var logBytes: [UInt8] = []
         let outcome = pump(until: deadline, log: &logBytes, sending: frame.encoded())
         let duration = milliseconds(ContinuousClock.now - started)
+        // Read the figures while the cgroup still exists: a failed instance is destroyed below.
+        let maxMemoryUsed = sandbox.maxMemoryUsedMB()
         var status: InvocationStatus
         var payload: [UInt8]
         var reportedDuration = duration
@@ -205,7 +209,7 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
         return InvocationResult(
             requestID: request.requestID, payload: payload, status: status, durationMilliseconds: reportedDuration,
             initDurationMilliseconds: initDuration, memorySizeMB: config.memoryMB,
-            maxMemoryUsedMB: sandbox.maxMemoryUsedMB(), functionLog: String(decoding: logBytes, as: UTF8.self), initLog: log)
+            maxMemoryUsedMB: maxMemoryUsed, functionLog: String(decoding: logBytes, as: UTF8.self), initLog: log)
     }
 
     func destroy() {

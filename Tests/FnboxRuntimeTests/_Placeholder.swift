@@ -1,1 +1,0 @@
-// Placeholder so the target has a source; delete once the target has real files.
