@@ -178,6 +178,8 @@ extension CgroupDriver {
             } catch where error.errno == .noSuchFileOrDirectory && attempt < CgroupLayout.createAttempts {
                 continue
             } catch {
+                // Don't leave an empty parent behind; it stays if another sandbox uses it.
+                try? system.removeDirectory(parent)
                 throw .createFailed(directory: leaf, cause: error)
             }
         }

@@ -77,7 +77,7 @@ public struct CgroupManager: Sendable {
             var v1: [(mount: FilePath, path: String, controllers: [CgroupController])] = []
             for controller in CgroupController.allCases where !v2Controllers.contains(controller) {
                 guard let entry = membership.v1Entry(for: controller),
-                      let mount = CgroupV1Driver.mountPoint(of: entry, controller: controller, root: root, system: system)
+                      let mount = CgroupV1Driver.locateMount(of: entry, controller: controller, root: root, system: system)
                 else { continue }
                 if let index = v1.firstIndex(where: { $0.mount == mount }) {
                     v1[index].controllers.append(controller)

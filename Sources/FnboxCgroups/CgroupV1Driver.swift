@@ -38,7 +38,7 @@ public struct CgroupV1Driver: CgroupDriver {
     ///
     /// Known shortcut: this assumes the usual `/sys/fs/cgroup/<name>` mounts instead of reading
     /// `/proc/self/mountinfo`, as containerization does for v2 ("for now just assume it's always at /sys/fs/cgroup").
-    public static func mountPoint(
+    public static func locateMount(
         of entry: ProcSelfCgroup.V1Entry,
         controller: CgroupController,
         root: FilePath,

@@ -43,9 +43,7 @@ struct HostCgroupTests {
     func lifecycle() throws {
         let manager = try CgroupManager.detect()
         let sandbox = try manager.createSandboxCgroup(name: Self.uniqueName("life"), limits: Self.limits)
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["30"]
+        let sleeper = Self.sleeper()
         defer { Self.cleanUp(sandbox, sleeper) }
 
         for member in sandbox.members {
@@ -145,9 +143,7 @@ struct HostCgroupTests {
     func pureV2() throws {
         let manager = try CgroupManager.detect()
         let sandbox = try manager.createSandboxCgroup(name: Self.uniqueName("v2"), limits: Self.limits)
-        let sleeper = Process()
-        sleeper.executableURL = URL(fileURLWithPath: "/bin/sleep")
-        sleeper.arguments = ["30"]
+        let sleeper = Self.sleeper()
         defer { Self.cleanUp(sandbox, sleeper) }
 
         let leaf = try #require(sandbox.unifiedDirectory)
@@ -196,6 +192,14 @@ struct HostCgroupTests {
             }
         }
         return files
+    }
+
+    /// `/bin/sleep 30`, not yet started.
+    static func sleeper() -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sleep")
+        process.arguments = ["30"]
+        return process
     }
 
     /// `/bin/sh` that runs `command` once it reads a line from the returned pipe.
