@@ -29,14 +29,23 @@ DAEMON = [
 ]
 
 
+def newest_fnbox():
+    """The most recently built fnbox (CI builds debug only; a stale release build must not be
+    what gets tested); None lets bench/run pick or build one."""
+    built = [p for p in (os.path.join(REPO, ".build", c, "fnbox") for c in ("release", "debug")) if os.path.exists(p)]
+    return max(built, key=os.path.getmtime) if built else None
+
+
 @pytest.fixture(scope="module")
 def results():
     if os.geteuid() != 0:
         pytest.skip("bench/run needs root")
     with tempfile.TemporaryDirectory() as tmp:
         out = os.path.join(tmp, "results.json")
-        proc = subprocess.run([os.path.join(REPO, "bench", "run"), "--quick", "--json-only", "--out", out],
-                              capture_output=True, text=True, timeout=170)
+        argv = [os.path.join(REPO, "bench", "run"), "--quick", "--json-only", "--out", out]
+        if newest_fnbox():
+            argv += ["--fnbox", newest_fnbox()]
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=170)
         assert proc.returncode == 0, proc.stderr[-2000:]
         printed = json.loads(proc.stdout)
         with open(out) as f:
