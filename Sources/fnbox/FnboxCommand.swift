@@ -9,6 +9,6 @@ struct FnboxCommand: ParsableCommand {
 
               fnbox run examples/hello --event '{"name":"fnbox"}'
             """,
-        subcommands: [RunCommand.self]
+        subcommands: [RunCommand.self, SandboxCommand.self]
     )
 }

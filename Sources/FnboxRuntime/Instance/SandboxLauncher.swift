@@ -9,10 +9,10 @@ import Glibc
 #endif
 
 /// A running sandbox with its cgroup: what an instance owns and must tear down.
-final class LaunchedSandbox: @unchecked Sendable {
+public final class LaunchedSandbox: @unchecked Sendable {
     // Owned by one instance, which one caller uses at a time.
-    let process: SandboxProcess
-    let cgroup: SandboxCgroup?
+    public let process: SandboxProcess
+    public let cgroup: SandboxCgroup?
     let startedAt: ContinuousClock.Instant
     private var destroyed = false
 
@@ -31,7 +31,7 @@ final class LaunchedSandbox: @unchecked Sendable {
     func oomKills() -> Int { (try? cgroup?.oomKillCount()) ?? 0 }
 
     /// Kills the process tree, reaps PID 1, and removes the cgroup. Idempotent.
-    func destroy() {
+    public func destroy() {
         guard !destroyed else { return }
         destroyed = true
         process.kill()
@@ -44,12 +44,14 @@ final class LaunchedSandbox: @unchecked Sendable {
     deinit { destroy() }
 }
 
-/// Builds the sandbox for a function and starts a program in it.
-enum SandboxLauncher {
-    static func launch(
+/// Builds the sandbox for a function and starts a program in it. Public for `fnbox sandbox`,
+/// which measures this path alone; `namespaces` and `seccomp` are there only to take the set-up
+/// cost apart (every function gets the defaults).
+public enum SandboxLauncher {
+    public static func launch(
         config: FunctionConfig, bundleRoot: FilePath, options: InstanceOptions,
         executable: String, arguments: [String], environment: [String],
-        fds: [Int32], cpuQuota: CPUQuota?
+        fds: [Int32], cpuQuota: CPUQuota?, namespaces: Namespaces = .all, seccomp: Bool = true
     ) throws(InstanceError) -> LaunchedSandbox {
         let startedAt = ContinuousClock.now
         let id = "\(config.name)-\(UUID().uuidString.prefix(8).lowercased())"
@@ -99,7 +101,7 @@ enum SandboxLauncher {
             executable: executable, arguments: arguments, environment: environment, newRoot: options.newRoot,
             mounts: layout.mountTable(), workingDirectory: "/var/task", hostname: "fnbox",
             uid: options.uid, gid: options.gid, fds: fds, cgroupProcsFDs: procsFDs,
-            cgroupDirectoryFD: directoryFD)
+            cgroupDirectoryFD: directoryFD, namespaces: namespaces, seccomp: seccomp)
         do {
             let process = try Sandbox.spawnBlocking(spec)
             return LaunchedSandbox(process: process, cgroup: cgroup, startedAt: startedAt)
