@@ -5,7 +5,8 @@ import Foundation
 import Logging
 
 /// A real fnboxd, in process, on a temporary socket with a temporary state dir.
-final class DaemonHarness {
+// @unchecked: `daemon` is only set by start and stop, which tests call in sequence.
+final class DaemonHarness: @unchecked Sendable {
     let socketPath: String
     let stateDir: String
     let configuration: FnboxDaemon.Configuration

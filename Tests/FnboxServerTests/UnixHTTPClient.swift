@@ -3,7 +3,7 @@ import Foundation
 /// A minimal blocking HTTP/1.1 client over a Unix socket (URLSession can't dial one), keeping
 /// its connection alive between requests.
 final class UnixHTTPClient {
-    struct Response {
+    struct Response: Sendable {
         var status: Int
         var headers: [(String, String)]
         var body: [UInt8]

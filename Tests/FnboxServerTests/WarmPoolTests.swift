@@ -1,0 +1,104 @@
+@testable import FnboxServer
+import Foundation
+import Testing
+
+@Suite("fnboxd warm pool", .serialized)
+struct WarmPoolTests {
+    @Test("two sequential calls hit the same warm instance: the module counter reads 1 then 2")
+    func sequentialCallsReuse() async throws {
+        try await DaemonHarness.with { d in
+            #expect(try await d.createPython("seq", files: ["app.py": Handlers.counter]).status == 201)
+            let first = try await d.invoke("seq", headers: [("X-Amz-Log-Type", "Tail")])
+            let second = try await d.invoke("seq", headers: [("X-Amz-Log-Type", "Tail")])
+            #expect(first.json?["count"] as? Int == 1)
+            #expect(second.json?["count"] as? Int == 2)
+            #expect(first.json?["instance"] as? String == second.json?["instance"] as? String)
+            let secondLog = String(decoding: Data(base64Encoded: second.header("X-Amz-Log-Result") ?? "") ?? Data(), as: UTF8.self)
+            #expect(secondLog.contains("REPORT RequestId"))
+            #expect(!secondLog.contains("Init Duration"))
+            #expect(await d.daemon?.poolStats().idle == 1)
+        }
+    }
+
+    @Test("two concurrent calls run in two instances")
+    func concurrentCallsGetTwoInstances() async throws {
+        try await DaemonHarness.with { d in
+            #expect(try await d.createPython("conc", files: ["app.py": Handlers.counter]).status == 201)
+            async let a = d.invoke("conc", #"{"sleep": 1}"#)
+            async let b = d.invoke("conc", #"{"sleep": 1}"#)
+            let (ra, rb) = try await (a, b)
+            #expect(ra.json?["count"] as? Int == 1)
+            #expect(rb.json?["count"] as? Int == 1)
+            #expect(ra.json?["instance"] as? String != rb.json?["instance"] as? String)
+            #expect(await d.daemon?.poolStats().idle == 2)
+        }
+    }
+
+    @Test("reserved concurrency 1: a second call waits in the queue, and past the queue timeout gets 429")
+    func reservedConcurrencyQueuesThenThrottles() async throws {
+        try await DaemonHarness.with(DaemonHarness(queueTimeout: .milliseconds(1500))) { d in
+            #expect(try await d.createPython("one", files: ["app.py": Handlers.counter]).status == 201)
+            let put = try await d.requestJSON("PUT", "/2017-10-31/functions/one/concurrency", #"{"ReservedConcurrentExecutions": 1}"#)
+            #expect(put.status == 200)
+            #expect(put.json?["ReservedConcurrentExecutions"] as? Int == 1)
+            _ = try await d.invoke("one")  // warm it
+
+            // Queued: the second call waits for the first (0.8 s), within the 1.5 s queue timeout.
+            let clock = ContinuousClock()
+            let start = clock.now
+            async let slow = d.invoke("one", #"{"sleep": 0.8}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await d.daemon?.poolStats().busy == 1)
+            async let queued = d.invoke("one")
+            try await Task.sleep(for: .milliseconds(200))
+            #expect(await d.daemon?.poolStats().queued == 1)
+            let (r1, r2) = try await (slow, queued)
+            #expect(r1.status == 200)
+            #expect(r2.status == 200)
+            #expect(clock.now - start >= .milliseconds(800))
+            #expect(r1.json?["instance"] as? String == r2.json?["instance"] as? String)
+
+            // Throttled: the first call outlasts the queue timeout.
+            async let long = d.invoke("one", #"{"sleep": 3}"#)
+            try await Task.sleep(for: .milliseconds(200))
+            let throttled = try await d.invoke("one")
+            #expect(throttled.status == 429)
+            #expect(throttled.header("x-amzn-ErrorType") == "TooManyRequestsException")
+            #expect(throttled.json?["Reason"] as? String == "ReservedFunctionConcurrentInvocationLimitExceeded")
+            #expect(throttled.json?["message"] as? String == "Rate Exceeded.")
+            #expect(try await long.status == 200)
+
+            // Reserved 0 throttles at once; deleting the limit lifts it.
+            _ = try await d.requestJSON("PUT", "/2017-10-31/functions/one/concurrency", #"{"ReservedConcurrentExecutions": 0}"#)
+            #expect(try await d.invoke("one").status == 429)
+            #expect(try await d.request("DELETE", "/2017-10-31/functions/one/concurrency").status == 204)
+            #expect(try await d.invoke("one").status == 200)
+        }
+    }
+
+    @Test("the idle TTL brings the pool to zero")
+    func idleTTLScalesToZero() async throws {
+        try await DaemonHarness.with(DaemonHarness(idleTTL: .seconds(1))) { d in
+            #expect(try await d.createPython("ttl", files: ["app.py": Handlers.counter]).status == 201)
+            #expect(try await d.invoke("ttl").status == 200)
+            #expect(await d.daemon?.poolStats().idle == 1)
+            try await Task.sleep(for: .milliseconds(2500))
+            #expect(await d.daemon?.poolStats().idle == 0)
+            #expect(try await d.invoke("ttl").json?["count"] as? Int == 1)
+        }
+    }
+
+    @Test("a timed-out instance is never reused: the next call gets a fresh one")
+    func timedOutInstanceIsReplaced() async throws {
+        try await DaemonHarness.with { d in
+            #expect(try await d.createPython("slow", files: ["app.py": Handlers.counter], timeout: 1).status == 201)
+            let first = try await d.invoke("slow")
+            let timedOut = try await d.invoke("slow", #"{"sleep": 5}"#)
+            #expect(timedOut.status == 200)
+            #expect(timedOut.header("X-Amz-Function-Error") == "Unhandled")
+            let next = try await d.invoke("slow")
+            #expect(next.json?["count"] as? Int == 1)
+            #expect(next.json?["instance"] as? String != first.json?["instance"] as? String)
+        }
+    }
+}
