@@ -72,6 +72,7 @@ struct ErrorResponseTests {
             let refused = try await d.requestJSON("POST", "/2015-03-31/functions", create)
             #expect(refused.status == 400)
             #expect(refused.header("x-amzn-ErrorType") == "InvalidParameterValueException")
+            #expect((refused.json?["message"] as? String)?.contains("../escape.py") == true, "\(refused.text)")
             #expect(!FileManager.default.fileExists(atPath: d.stateDir + "/escape.py"))
             #expect(!FileManager.default.fileExists(atPath: d.stateDir + "/unpacked/escape.py"))
 
