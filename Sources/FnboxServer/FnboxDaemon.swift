@@ -98,6 +98,9 @@ public final class FnboxDaemon: Sendable {
         return (stats.idle, stats.busy, stats.queued)
     }
 
+    /// The cgroup directories of every live instance.
+    func liveCgroupPaths() async -> [String] { await pool.liveCgroupPaths }
+
     /// Stops accepting, lets calls in flight finish, destroys every instance, closes the socket.
     public func shutdown() async {
         logger.info("fnboxd shutting down")

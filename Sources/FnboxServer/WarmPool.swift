@@ -55,6 +55,8 @@ actor WarmPool {
     private let logger: Logger
     private var idle: [Idle] = []
     private var busyByFunction: [String: Int] = [:]
+    /// Instances lent out, by lease id.
+    private var lent: [Int: any FunctionInstance] = [:]
     private var busyCount = 0
     private var busyMemoryMB = 0
     private var currentRevision: [String: String] = [:]
@@ -77,6 +79,11 @@ actor WarmPool {
     }
 
     var stats: Stats { Stats(idle: idle.count, busy: busyCount, queued: waiters.count) }
+
+    /// The cgroup directories of every live instance, idle or lent (for tests and status).
+    var liveCgroupPaths: [String] {
+        (idle.map(\.lease.instance) + Array(lent.values)).flatMap { $0.cgroup?.paths.map(\.string) ?? [] }
+    }
 
     func startReaper() {
         guard reaper == nil else { return }
@@ -113,6 +120,7 @@ actor WarmPool {
             let instance = try await runBlockingThrowing {
                 try InstanceFactory.start(config: function.config, bundleRoot: function.bundleRoot, options: options)
             }
+            lent[id] = instance
             return Lease(id: id, name: function.name, revision: function.revision, memoryMB: function.config.memoryMB,
                          instance: instance, coldStart: true)
         } catch {
@@ -125,6 +133,7 @@ actor WarmPool {
 
     /// Takes back a lease: idle again if reusable and still current, destroyed otherwise.
     func release(_ lease: Lease) {
+        lent[lease.id] = nil
         unbusy(name: lease.name, memoryMB: lease.memoryMB)
         if !closed && lease.instance.isReusable && currentRevision[lease.name] == lease.revision {
             let reused = Lease(id: lease.id, name: lease.name, revision: lease.revision, memoryMB: lease.memoryMB,
@@ -182,6 +191,7 @@ actor WarmPool {
         busyCount += 1
         busyMemoryMB += lease.memoryMB
         busyByFunction[lease.name, default: 0] += 1
+        lent[lease.id] = lease.instance
         return lease
     }
 

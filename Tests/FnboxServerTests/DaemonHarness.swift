@@ -12,13 +12,13 @@ final class DaemonHarness: @unchecked Sendable {
     let configuration: FnboxDaemon.Configuration
     private(set) var daemon: FnboxDaemon?
 
-    init(maxInstances: Int = 4, idleTTL: Duration = .seconds(60), queueTimeout: Duration = .seconds(2), maxQueue: Int = 8,
+    init(maxInstances: Int = 4, memoryBudgetMB: Int = 4096, idleTTL: Duration = .seconds(60), queueTimeout: Duration = .seconds(2), maxQueue: Int = 8,
          stateDir: String? = nil) {
         let id = UUID().uuidString.prefix(8).lowercased()
         socketPath = "/tmp/fnboxd-test-\(id).sock"
         self.stateDir = stateDir ?? "/tmp/fnboxd-test-state-\(id)"
         configuration = FnboxDaemon.Configuration(
-            socketPath: socketPath, stateDir: self.stateDir, maxInstances: maxInstances, memoryBudgetMB: 4096,
+            socketPath: socketPath, stateDir: self.stateDir, maxInstances: maxInstances, memoryBudgetMB: memoryBudgetMB,
             idleTTL: idleTTL, maxQueue: maxQueue, queueTimeout: queueTimeout)
     }
 

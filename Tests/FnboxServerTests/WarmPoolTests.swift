@@ -102,3 +102,63 @@ struct WarmPoolTests {
         }
     }
 }
+
+@Suite("fnboxd pool limits and shutdown", .serialized)
+struct PoolLimitTests {
+    @Test("a crashed instance is never reused: the next call gets a fresh one")
+    func crashedInstanceIsReplaced() async throws {
+        try await DaemonHarness.with { d in
+            let source = Handlers.counter + "\nimport os\ndef crash(event, context):\n    os._exit(3)\n"
+            #expect(try await d.createPython("crashy", files: ["app.py": source]).status == 201)
+            #expect(try await d.invoke("crashy").json?["count"] as? Int == 1)
+            #expect(try await d.invoke("crashy").json?["count"] as? Int == 2)
+            // Same code, handler switched to the crashing one: a new revision, so a new instance.
+            _ = try await d.requestJSON("PUT", "/2015-03-31/functions/crashy/configuration", #"{"Handler": "app.crash"}"#)
+            let crashed = try await d.invoke("crashy")
+            #expect(crashed.status == 200)
+            #expect(crashed.header("X-Amz-Function-Error") == "Unhandled")
+            #expect(crashed.json?["errorType"] as? String == "Runtime.ExitError")
+            #expect(await d.daemon?.poolStats().idle == 0)
+            _ = try await d.requestJSON("PUT", "/2015-03-31/functions/crashy/configuration", #"{"Handler": "app.handler"}"#)
+            #expect(try await d.invoke("crashy").json?["count"] as? Int == 1)
+        }
+    }
+
+    @Test("over the memory budget the least recently used idle instance is evicted")
+    func memoryBudgetEvictsLRU() async throws {
+        try await DaemonHarness.with(DaemonHarness(memoryBudgetMB: 256)) { (d: DaemonHarness) async throws in
+            for name in ["a", "b", "c"] {
+                #expect(try await d.createPython(name, files: ["app.py": Handlers.counter]).status == 201)
+            }
+            #expect(try await d.invoke("a").json?["count"] as? Int == 1)
+            #expect(try await d.invoke("b").json?["count"] as? Int == 1)
+            #expect(try await d.invoke("a").json?["count"] as? Int == 2)  // b is now least recently used
+            #expect(try await d.invoke("c").json?["count"] as? Int == 1)  // evicts b
+            #expect(await d.daemon?.poolStats().idle == 2)
+            #expect(try await d.invoke("a").json?["count"] as? Int == 3)
+            #expect(try await d.invoke("b").json?["count"] as? Int == 1)
+        }
+    }
+
+    @Test("shutdown lets a call in flight finish, then destroys every instance and its cgroup")
+    func gracefulShutdown() async throws {
+        let harness = DaemonHarness()
+        try await harness.start()
+        defer { try? FileManager.default.removeItem(atPath: harness.stateDir) }
+        let daemon = try #require(harness.daemon)
+        #expect(try await harness.createPython("busy", files: ["app.py": Handlers.counter]).status == 201)
+        #expect(try await harness.createPython("idle", files: ["app.py": Handlers.counter]).status == 201)
+        #expect(try await harness.invoke("idle").status == 200)
+        async let inFlight = harness.invoke("busy", #"{"sleep": 1}"#)
+        try await Task.sleep(for: .milliseconds(400))
+        let cgroups = await daemon.liveCgroupPaths()
+        #expect(!cgroups.isEmpty)
+        await daemon.shutdown()
+        let response = try await inFlight
+        #expect(response.status == 200)
+        #expect(response.json?["count"] as? Int == 1)
+        #expect(cgroups.filter { FileManager.default.fileExists(atPath: $0) } == [])
+        #expect(await daemon.poolStats() == (idle: 0, busy: 0, queued: 0))
+        #expect(!FileManager.default.fileExists(atPath: harness.socketPath))
+    }
+}
