@@ -48,9 +48,14 @@ struct LambdaAPI: Sendable {
         return .json(record.configuration(arn: arn(name)), status: 201)
     }
 
-    func listFunctions() async throws -> HTTPResponse {
-        let records = try await store.list()
-        return .json(ListFunctionsResponse(Functions: records.map { $0.configuration(arn: arn($0.name)) }))
+    /// Pages of at most 50 (and `MaxItems`), in name order; `NextMarker` is the last name sent.
+    func listFunctions(query: [String: String]) async throws -> HTTPResponse {
+        var records = try await store.list()
+        if let marker = query["Marker"], !marker.isEmpty { records = records.filter { $0.name > marker } }
+        let pageSize = min(50, max(1, query["MaxItems"].flatMap(Int.init) ?? 50))
+        let page = Array(records.prefix(pageSize))
+        let next = records.count > pageSize ? page.last?.name : nil
+        return .json(ListFunctionsResponse(Functions: page.map { $0.configuration(arn: arn($0.name)) }, NextMarker: next))
     }
 
     func getFunction(_ name: String) async throws -> HTTPResponse {

@@ -49,7 +49,7 @@ struct Router: Sendable {
         case ("2015-03-31", "POST", nil, nil):
             return try await api.createFunction(request.body)
         case ("2015-03-31", "GET", nil, nil):
-            return try await api.listFunctions()
+            return try await api.listFunctions(query: request.queryItems)
         case ("2015-03-31", "GET", let name?, nil):
             return try await api.getFunction(name)
         case ("2015-03-31", "DELETE", let name?, nil):

@@ -84,6 +84,13 @@ struct FunctionLifecycleTests {
             #expect(list.status == 200)
             let names = (list.json?["Functions"] as? [[String: Any]])?.compactMap { $0["FunctionName"] as? String }
             #expect(names == ["survivor"])
+            #expect(try await harness.createPython("survivor2", files: ["app.py": Handlers.echo]).status == 201)
+            let page = try await harness.request("GET", "/2015-03-31/functions?MaxItems=1")
+            #expect((page.json?["Functions"] as? [[String: Any]])?.first?["FunctionName"] as? String == "survivor")
+            #expect(page.json?["NextMarker"] as? String == "survivor")
+            let rest = try await harness.request("GET", "/2015-03-31/functions?MaxItems=1&Marker=survivor")
+            #expect((rest.json?["Functions"] as? [[String: Any]])?.first?["FunctionName"] as? String == "survivor2")
+            #expect(rest.json?["NextMarker"] == nil)
             let echoed = try await harness.invoke("survivor", #"[1,2,3]"#)
             #expect(echoed.status == 200)
             #expect(echoed.text == "[1, 2, 3]")
