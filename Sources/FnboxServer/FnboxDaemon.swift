@@ -63,7 +63,7 @@ public final class FnboxDaemon: Sendable {
                 idleTTL: configuration.idleTTL, maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout),
             options: options, logger: logger)
         await pool.startReaper()
-        let router = Router(api: LambdaAPI(store: store, code: code, pool: pool, options: options, logger: logger), logger: logger)
+        let router = Router(api: LambdaAPI(store: store, code: code, pool: pool, metrics: DaemonMetrics(), options: options, logger: logger), logger: logger)
 
         let socketDir = (configuration.socketPath as NSString).deletingLastPathComponent
         if !socketDir.isEmpty { try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true) }

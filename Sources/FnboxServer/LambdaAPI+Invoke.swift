@@ -57,10 +57,21 @@ extension LambdaAPI {
         let function = PoolFunction(
             name: record.name, revision: record.revisionID, config: try record.functionConfig(),
             bundleRoot: code.root(forSha256Hex: record.codeSha256Hex), reservedConcurrency: record.reservedConcurrency)
-        let lease = try await pool.acquire(function)
+        let clock = ContinuousClock()
+        let start = clock.now
+        let lease: Lease
+        do {
+            lease = try await pool.acquire(function)
+        } catch let error as LambdaError where error.status == 429 {
+            metrics.throttled(function: record.name)
+            throw error
+        }
         let instance = lease.instance
         let result = await runBlocking { instance.invoke(invocation) }
         await pool.release(lease)
+        metrics.invocation(
+            function: record.name, outcome: result.status.errorType ?? "success", duration: clock.now - start,
+            coldStart: lease.coldStart)
         logger.info("\(result.reportLine.trimmingCharacters(in: .whitespacesAndNewlines))", metadata: [
             "function.name": "\(record.name)", "request.id": "\(result.requestID)", "cold.start": "\(lease.coldStart)",
         ])

@@ -8,8 +8,17 @@ struct LambdaAPI: Sendable {
     let store: FunctionStore
     let code: CodeStore
     let pool: WarmPool
+    let metrics: DaemonMetrics
     let options: InstanceOptions
     let logger: Logger
+
+    /// `GET /metrics`.
+    func metricsText() async -> HTTPResponse {
+        let stats = await pool.stats
+        return HTTPResponse(
+            status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],
+            body: metrics.exposition(idle: stats.idle, busy: stats.busy, queued: stats.queued))
+    }
 
     static let defaultRole = "arn:aws:iam::000000000000:role/fnbox"
 

@@ -17,6 +17,12 @@ struct WarmPoolTests {
             #expect(secondLog.contains("REPORT RequestId"))
             #expect(!secondLog.contains("Init Duration"))
             #expect(await d.daemon?.poolStats().idle == 1)
+            let metrics = try await d.request("GET", "/metrics")
+            #expect(metrics.status == 200)
+            #expect(metrics.text.contains(#"fnbox_invocations_total{function="seq",outcome="success"} 2"#), "\(metrics.text)")
+            #expect(metrics.text.contains(#"fnbox_cold_starts_total{function="seq"} 1"#))
+            #expect(metrics.text.contains(#"fnbox_warm_hits_total{function="seq"} 1"#))
+            #expect(metrics.text.contains("fnbox_instances_idle 1"))
         }
     }
 
@@ -66,6 +72,7 @@ struct WarmPoolTests {
             #expect(throttled.header("x-amzn-ErrorType") == "TooManyRequestsException")
             #expect(throttled.json?["Reason"] as? String == "ReservedFunctionConcurrentInvocationLimitExceeded")
             #expect(throttled.json?["message"] as? String == "Rate Exceeded.")
+            #expect(try await d.request("GET", "/metrics").text.contains(#"fnbox_throttles_total{function="one"} 1"#))
             #expect(try await long.status == 200)
 
             // Reserved 0 throttles at once; deleting the limit lifts it.
