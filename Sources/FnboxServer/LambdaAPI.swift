@@ -25,8 +25,9 @@ struct LambdaAPI: Sendable {
     func arn(_ name: String) -> String { options.functionARN(name) }
 
     func record(_ name: String, invoke: Bool = false) async throws -> FunctionRecord {
-        guard let record = try await store.get(name) else {
-            throw LambdaError.notFound("Function not found: \(arn(name))\(invoke ? ":$LATEST" : "")")
+        guard !name.contains(":"), let record = try await store.get(name) else {
+            let qualifier = invoke && !name.contains(":") ? ":$LATEST" : ""
+            throw LambdaError.notFound("Function not found: \(arn(name))\(qualifier)")
         }
         return record
     }

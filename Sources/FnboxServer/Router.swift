@@ -62,7 +62,7 @@ struct Router: Sendable {
         case ("2015-03-31", "PUT", let name?, "code"):
             return try await api.updateFunctionCode(name, body: request.body)
         case ("2015-03-31", "POST", let name?, "invocations"):
-            return try await api.invoke(name, request: request)
+            return try await api.invoke(Self.qualified(name, query: request.queryItems), request: request)
         case ("2017-10-31", "PUT", let name?, "concurrency"):
             return try await api.putConcurrency(name, body: request.body)
         case ("2017-10-31", "DELETE", let name?, "concurrency"):
@@ -75,11 +75,18 @@ struct Router: Sendable {
     }
 
     /// boto3 percent-encodes the name (`:` as `%3A`); a full or partial ARN names the function by
-    /// its last `function:` component; `name:$LATEST` is the same function.
+    /// what follows `function:`. `name:$LATEST` is the same function; any other qualifier is kept,
+    /// so that the lookup fails (fnbox has no published versions or aliases yet).
     static func decode(_ segment: String) -> String {
         var name = segment.removingPercentEncoding ?? segment
         if let range = name.range(of: "function:", options: .backwards) { name = String(name[range.upperBound...]) }
         if name.hasSuffix(":$LATEST") { name.removeLast(":$LATEST".count) }
         return name
+    }
+
+    /// The function name and the `?Qualifier=` of a request, as one name to look up.
+    static func qualified(_ name: String, query: [String: String]) -> String {
+        guard let qualifier = query["Qualifier"], !qualifier.isEmpty, qualifier != "$LATEST" else { return name }
+        return "\(name):\(qualifier)"
     }
 }

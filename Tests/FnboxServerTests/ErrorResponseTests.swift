@@ -12,6 +12,16 @@ struct ErrorResponseTests {
             #expect(response.header("x-amzn-ErrorType") == "ResourceNotFoundException")
             #expect(response.json?["Type"] as? String == "User")
             #expect(response.json?["Message"] as? String == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:ghost:$LATEST")
+
+            #expect(try await d.createPython("echo", files: ["app.py": Handlers.echo]).status == 201)
+            let byARN = try await d.invoke("arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Aecho", "1")
+            #expect(byARN.status == 200)
+            #expect(byARN.text == "1")
+            let latest = try await d.invoke("echo%3A%24LATEST", "2")
+            #expect(latest.text == "2")
+            let version = try await d.request("POST", "/2015-03-31/functions/echo/invocations?Qualifier=7", body: Array("{}".utf8))
+            #expect(version.status == 404)
+            #expect(version.json?["Message"] as? String == "Function not found: arn:aws:lambda:us-east-1:000000000000:function:echo:7")
         }
     }
 
