@@ -119,3 +119,26 @@ struct FunctionLifecycleTests {
         }
     }
 }
+
+@Suite("fnboxd invocation types", .serialized)
+struct InvocationTypeTests {
+    @Test("Event answers 202 with a request id and runs the call once in the background; an unknown type is 400")
+    func eventRunsInBackground() async throws {
+        try await DaemonHarness.with { d in
+            #expect(try await d.createPython("ev", files: ["app.py": Handlers.counter]).status == 201)
+            let accepted = try await d.invoke("ev", #"{"sleep": 0.2}"#, headers: [("X-Amz-Invocation-Type", "Event")])
+            #expect(accepted.status == 202)
+            #expect(accepted.header("x-amzn-RequestId")?.count == 36)
+            #expect(accepted.body.isEmpty)
+            var ran = false
+            for _ in 0..<50 where !ran {
+                try await Task.sleep(for: .milliseconds(100))
+                ran = try await d.request("GET", "/metrics").text.contains(#"fnbox_invocations_total{function="ev",outcome="success"} 1"#)
+            }
+            #expect(ran)
+            let bogus = try await d.invoke("ev", headers: [("X-Amz-Invocation-Type", "Sometimes")])
+            #expect(bogus.status == 400)
+            #expect(bogus.header("x-amzn-ErrorType") == "InvalidParameterValueException")
+        }
+    }
+}
