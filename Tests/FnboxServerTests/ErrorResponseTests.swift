@@ -102,3 +102,26 @@ struct ErrorResponseTests {
         }
     }
 }
+
+@Suite("fnboxd HTTP", .serialized)
+struct HTTPConnectionTests {
+    @Test("HTTP/1.1 keep-alive: several requests, including an error, share one connection")
+    func keepAlive() async throws {
+        try await DaemonHarness.with { d in
+            #expect(try await d.createPython("echo", files: ["app.py": Handlers.echo]).status == 201)
+            let path = d.socketPath
+            let statuses = try await runBlockingThrowing { () throws -> [Int] in
+                let client = UnixHTTPClient(path: path)
+                var statuses: [Int] = []
+                for payload in [#"{"n": 1}"#, "not json", #"{"n": 3}"#] {
+                    let response = try client.send("POST", "/2015-03-31/functions/echo/invocations", body: Array(payload.utf8))
+                    statuses.append(response.status)
+                    guard client.isConnected else { throw UnixHTTPClient.ClientError(description: "server closed the connection") }
+                }
+                statuses.append(try client.send("GET", "/2015-03-31/functions/nope").status)
+                return statuses
+            }
+            #expect(statuses == [200, 400, 200, 404])
+        }
+    }
+}

@@ -26,6 +26,8 @@ final class UnixHTTPClient {
     init(path: String) { self.path = path }
     deinit { disconnect() }
 
+    var isConnected: Bool { fd >= 0 }
+
     func disconnect() {
         if fd >= 0 { close(fd) }
         fd = -1
