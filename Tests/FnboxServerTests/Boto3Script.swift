@@ -67,6 +67,15 @@ enum Boto3Script {
         text = response.read().decode()
         assert text == "hi grace", text
 
+    from botocore.exceptions import ClientError
+    try:
+        client.invoke(FunctionName="boto", Payload=b'"' + b"a" * 7_000_000 + b'"')
+        raise AssertionError("a 7 MB invoke was accepted")
+    except ClientError as e:
+        assert e.response["Error"]["Code"] == "RequestEntityTooLargeException", e.response
+        assert e.response["ResponseMetadata"]["HTTPStatusCode"] == 413, e.response
+    assert json.loads(client.invoke(FunctionName="boto")["Payload"].read()) == {"v": 2}
+
     client.delete_function(FunctionName="boto")
     client.delete_function(FunctionName="slash")
     assert client.list_functions()["Functions"] == []

@@ -23,7 +23,7 @@ struct NginxBoto3Tests {
         throw NginxHarness.Missing(description: "no Python with boto3 (set FNBOX_TEST_PYTHON or create .venv)")
     }
 
-    @Test("boto3 with endpoint_url at nginx: create, invoke with Tail, list, update code, delete; a function URL answers a form POST")
+    @Test("boto3 with endpoint_url at nginx: create, invoke with Tail, list, update code, a 7 MB invoke refused with 413, delete; a function URL answers a form POST")
     func boto3ThroughNginx() async throws {
         let python = try Self.python()
         try await DaemonHarness.with { d in

@@ -131,6 +131,39 @@ struct PoolLimitTests {
         }
     }
 
+    @Test("an OOM-killed instance is never reused: the next call gets a fresh one")
+    func oomInstanceIsReplaced() async throws {
+        try await DaemonHarness.with { d in
+            let source = Handlers.counter + "\ndef hog(event, context):\n    if event.get('hog'):\n        blocks = [bytearray(16 << 20) for _ in range(64)]\n    return handler(event, context)\n"
+            #expect(try await d.createPython("hungry", files: ["app.py": source], handler: "app.hog").status == 201)
+            let first = try await d.invoke("hungry")
+            #expect(first.json?["count"] as? Int == 1)
+            let killed = try await d.invoke("hungry", #"{"hog": true}"#)
+            #expect(killed.status == 200)
+            #expect(killed.header("X-Amz-Function-Error") == "Unhandled")
+            #expect(killed.json?["errorType"] as? String == "Runtime.OutOfMemory", "\(killed.text)")
+            let next = try await d.invoke("hungry")
+            #expect(next.json?["count"] as? Int == 1)
+            #expect(next.json?["instance"] as? String != first.json?["instance"] as? String)
+        }
+    }
+
+    @Test("a provided runtime runs the bundle's bootstrap as an exec function")
+    func providedRuntime() async throws {
+        try await DaemonHarness.with { d in
+            let bootstrap = try String(contentsOf: NginxHarness.repositoryRoot.appendingPathComponent("examples/exec-echo/bootstrap"), encoding: .utf8)
+            let body: [String: Any] = [
+                "FunctionName": "execy", "Runtime": "provided.al2023", "Role": "arn:aws:iam::000000000000:role/test",
+                "Handler": "ignored", "Code": ["ZipFile": try ZipMaker.base64(["bootstrap": bootstrap])],
+            ]
+            let created = try await d.request("POST", "/2015-03-31/functions", body: Array(try JSONSerialization.data(withJSONObject: body)))
+            #expect(created.status == 201)
+            let response = try await d.invoke("execy", #"{"x": 1}"#)
+            #expect(response.status == 200)
+            #expect(response.text.contains(#""echo": {"x": 1}"#), "\(response.text)")
+        }
+    }
+
     @Test("over the memory budget the least recently used idle instance is evicted")
     func memoryBudgetEvictsLRU() async throws {
         try await DaemonHarness.with(DaemonHarness(memoryBudgetMB: 256)) { (d: DaemonHarness) async throws in
