@@ -52,6 +52,11 @@ final class HTTPHandler: ChannelInboundHandler, RemovableChannelHandler {
         }
     }
 
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        logger.debug("connection error", metadata: ["error": "\(error)"])
+        context.close(promise: nil)
+    }
+
     private func refuse(context: ChannelHandlerContext, limit: Int, uri: String) {
         state = .refusing
         let operation = uri.contains("/invocations") ? "InvokeFunction" : "CreateFunction"
