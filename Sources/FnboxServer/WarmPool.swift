@@ -104,6 +104,8 @@ actor WarmPool {
             throw LambdaError.tooManyRequests(reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
         }
         noteRevision(function)
+        // Calls of this function already queued go first: no barging past them.
+        if waiters.contains(where: { $0.function.name == function.name }) { try await wait(function) }
         while true {
             if let lease = takeIdle(function) { return lease }
             if hasCapacity(function) { break }
