@@ -41,7 +41,7 @@ struct DaemonProcessTests {
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["--socket", harness.socketPath, "--state-dir", harness.stateDir, "--log-level", "warning"]
         let logFile = harness.stateDir + ".log"
-        FileManager.default.createFile(atPath: logFile, contents: nil)
+        _ = FileManager.default.createFile(atPath: logFile, contents: nil)
         defer { try? FileManager.default.removeItem(atPath: logFile) }
         process.standardError = FileHandle(forWritingAtPath: logFile)
         try process.run()
