@@ -44,7 +44,7 @@ struct ErrorResponseTests {
         }
     }
 
-    @Test("an oversized invoke body gets 413 from its Content-Length before it is read, and the daemon still answers")
+    @Test("an oversized invoke body gets 413 before it is read whole, the daemon still answers, and a 7 MB response is a function error")
     func oversizedBody() async throws {
         try await DaemonHarness.with { d in
             #expect(try await d.createPython("echo", files: ["app.py": Handlers.echo]).status == 201)
@@ -71,6 +71,13 @@ struct ErrorResponseTests {
             }
             #expect(chunked.status == 413)
             #expect(try await d.invoke("echo", #""still here""#).text == #""still here""#)
+
+            // A response over 6 MB is a function error, as Lambda reports it.
+            #expect(try await d.createPython("big", files: ["app.py": "def handler(e, c):\n    return 'a' * 7_000_000\n"]).status == 201)
+            let big = try await d.invoke("big")
+            #expect(big.status == 200)
+            #expect(big.header("X-Amz-Function-Error") == "Unhandled")
+            #expect(big.json?["errorType"] as? String == "Function.ResponseSizeTooLarge", "\(big.text.prefix(200))")
         }
     }
 
