@@ -54,6 +54,11 @@ public final class FnboxDaemon: Sendable {
     public static func start(
         _ configuration: Configuration, options: InstanceOptions, logger: Logger = Logger(label: "fnboxd")
     ) async throws -> FnboxDaemon {
+        // First: never touch the state of a daemon that is running.
+        let socketDir = (configuration.socketPath as NSString).deletingLastPathComponent
+        if !socketDir.isEmpty { try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true) }
+        try UnixSocketPath.prepare(configuration.socketPath)
+
         let code = CodeStore(stateDir: FilePath(configuration.stateDir))
         try code.prepareDirectories()
         let store = try FunctionStore(path: configuration.stateDir + "/fnbox.sqlite")
@@ -64,10 +69,6 @@ public final class FnboxDaemon: Sendable {
             options: options, logger: logger)
         await pool.startReaper()
         let router = Router(api: LambdaAPI(store: store, code: code, pool: pool, metrics: DaemonMetrics(), options: options, logger: logger), logger: logger)
-
-        let socketDir = (configuration.socketPath as NSString).deletingLastPathComponent
-        if !socketDir.isEmpty { try FileManager.default.createDirectory(atPath: socketDir, withIntermediateDirectories: true) }
-        try UnixSocketPath.prepare(configuration.socketPath)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let channel: any Channel
