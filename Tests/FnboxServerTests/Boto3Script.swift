@@ -19,7 +19,7 @@ enum Boto3Script {
         return buf.getvalue()
 
     V1 = "count = 0\ndef handler(event, context):\n    global count\n    count += 1\n    print('log line', count)\n    return {'v': 1, 'count': count, 'event': event}\n"
-    V2 = "def handler(event, context):\n    return {'v': 2}\n"
+    V2 = "def handler(event, context):\n    print('x' * 10000)\n    return {'v': 2}\n"
     URL = ("import base64\nfrom urllib.parse import parse_qs\n"
            "def handler(event, context):\n"
            "    body = base64.b64decode(event['body']).decode() if event.get('isBase64Encoded') else event.get('body', '')\n"
@@ -47,8 +47,10 @@ enum Boto3Script {
 
     client.update_function_code(FunctionName="boto", ZipFile=bundle(V2))
     client.get_waiter("function_updated_v2").wait(FunctionName="boto")
-    after = json.loads(client.invoke(FunctionName="boto")["Payload"].read())
-    assert after == {"v": 2}, after
+    noisy = client.invoke(FunctionName="boto", LogType="Tail")
+    assert json.loads(noisy["Payload"].read()) == {"v": 2}, noisy
+    tail = base64.b64decode(noisy["LogResult"])
+    assert len(tail) == 4096 and b"REPORT RequestId" in tail, len(tail)
 
     try:
         client.invoke(FunctionName="missing")

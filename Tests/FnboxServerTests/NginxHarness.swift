@@ -42,6 +42,8 @@ final class NginxHarness: @unchecked Sendable {
         try main.write(toFile: "\(directory)/nginx.conf", atomically: true, encoding: .utf8)
         process.executableURL = URL(fileURLWithPath: nginx)
         process.arguments = ["-p", directory, "-c", "\(directory)/nginx.conf", "-g", "daemon off;"]
+        _ = FileManager.default.createFile(atPath: "\(directory)/stderr.log", contents: nil)
+        process.standardError = FileHandle(forWritingAtPath: "\(directory)/stderr.log")
         try process.run()
         // Ready when the port accepts.
         for _ in 0..<100 {
@@ -49,7 +51,7 @@ final class NginxHarness: @unchecked Sendable {
             if !process.isRunning { break }
             usleep(50_000)
         }
-        let log = (try? String(contentsOfFile: "\(directory)/error.log", encoding: .utf8)) ?? ""
+        let log = ["error.log", "stderr.log"].compactMap { try? String(contentsOfFile: "\(directory)/\($0)", encoding: .utf8) }.joined()
         stop()
         throw Missing(description: "nginx did not start: \(log)")
     }
