@@ -12,6 +12,7 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "fnbox", targets: ["fnbox"]),
+        .executable(name: "fnboxd", targets: ["fnboxd"]),
         .library(name: "FnboxRuntime", targets: ["FnboxRuntime"]),
     ],
     dependencies: [
@@ -20,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-system", from: "1.4.0"),
         .package(url: "https://github.com/LebJe/TOMLKit", from: "0.6.0"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.19"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.81.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.0.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.0.0"),
     ],
     targets: [
         // C: everything that runs in the child between clone and execve, plus the
@@ -72,6 +76,35 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .target(
+            name: "FnboxAPI",
+            swiftSettings: swiftSettings
+        ),
+        .target(
+            name: "FnboxServer",
+            dependencies: [
+                "FnboxAPI",
+                "FnboxRuntime",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "fnboxd",
+            dependencies: [
+                "FnboxServer",
+                "FnboxRuntime",
+                "FnboxCgroups",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "FnboxTestSupport",
             dependencies: ["FnboxRuntime", "FnboxCgroups", "FnboxSystem"],
             path: "Tests/FnboxTestSupport",
@@ -85,6 +118,15 @@ let package = Package(
         .testTarget(
             name: "FnboxRuntimeTests",
             dependencies: ["FnboxRuntime", "FnboxTestSupport"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FnboxServerTests",
+            dependencies: [
+                "FnboxServer", "FnboxAPI", "FnboxRuntime", "FnboxCgroups",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -146,7 +146,7 @@ final class PythonInstance: FunctionInstance, @unchecked Sendable {
         let started = ContinuousClock.now
         let timeout = Duration.seconds(config.timeoutSeconds)
         let deadline = started + timeout
-        let wallDeadline = Int64((Date().timeIntervalSince1970 * 1000).rounded()) + Int64(config.timeoutSeconds) * 1000
+        let wallDeadline = Int64((Date().timeIntervalSince1970 * 1000).rounded(.down)) + Int64(config.timeoutSeconds) * 1000
         var frame = RuntimeFrame(kind: .invoke, body: request.headerJSON(deadlineMilliseconds: wallDeadline))
         frame.body.append(0x0A)
         frame.body.append(contentsOf: request.payload)

@@ -1,0 +1,69 @@
+import ArgumentParser
+import FnboxRuntime
+import FnboxServer
+import Foundation
+import Logging
+
+@main
+struct FnboxdCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fnboxd", abstract: "Serve AWS Lambda's API on a Unix socket, with a warm pool of sandboxes.")
+
+    @Option(help: "The Unix socket to listen on (mode 0660).")
+    var socket = "/run/fnbox/fnboxd.sock"
+
+    @Option(help: "Group that owns the socket.")
+    var socketGroup: String?
+
+    @Option(help: "Where functions and their code are kept.")
+    var stateDir = "/var/lib/fnbox"
+
+    @Option(help: "Most instances alive at once.")
+    var maxInstances = 16
+
+    @Option(help: "Sum of live instances' memory, in MB.")
+    var memoryBudget = 4096
+
+    @Option(help: "Seconds an idle instance is kept warm.")
+    var idleTtl = 300
+
+    @Option(help: "Calls that may wait for capacity.")
+    var maxQueue = 64
+
+    @Option(help: "Seconds a call may wait for capacity before 429.")
+    var queueTimeout = 10
+
+    @Option(help: "Log level (trace, debug, info, notice, warning, error, critical).")
+    var logLevel = "info"
+
+    func validate() throws {
+        guard maxInstances > 0 else { throw ValidationError("--max-instances must be at least 1") }
+        guard memoryBudget >= 128 else { throw ValidationError("--memory-budget must be at least 128 MB") }
+        guard idleTtl > 0 else { throw ValidationError("--idle-ttl must be at least 1 second") }
+        guard Logger.Level(rawValue: logLevel) != nil else { throw ValidationError("--log-level: unknown level '\(logLevel)'") }
+    }
+
+    func run() async throws {
+        let level = Logger.Level(rawValue: logLevel) ?? .info
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "fnboxd")
+        let options = try DaemonOptions.instanceOptions()
+        var groupID: gid_t?
+        if let socketGroup {
+            guard let entry = getgrnam(socketGroup) else { throw ValidationError("--socket-group: no group '\(socketGroup)'") }
+            groupID = entry.pointee.gr_gid
+        }
+        let daemon = try await FnboxDaemon.start(
+            FnboxDaemon.Configuration(
+                socketPath: socket, stateDir: stateDir, maxInstances: maxInstances, memoryBudgetMB: memoryBudget,
+                idleTTL: .seconds(idleTtl), maxQueue: maxQueue, queueTimeout: .seconds(queueTimeout), socketGroup: groupID),
+            options: options, logger: logger)
+        let signal = await SignalWaiter.wait(for: [SIGTERM, SIGINT])
+        logger.info("signal received", metadata: ["signal": "\(signal)"])
+        await daemon.shutdown()
+    }
+}
