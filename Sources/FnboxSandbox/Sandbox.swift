@@ -9,6 +9,10 @@ import Glibc
 /// side turns a `SandboxSpec` into the C tables, keeps them alive across the call, and runs it on
 /// a long-lived spawn thread.
 public enum Sandbox {
+    /// The kernel's highest capability number, read once: it cannot change while we run, and the
+    /// spawn path should not reread /proc for every sandbox.
+    private static let lastCapability = fnbox_last_cap()
+
     /// Starts a sandbox and returns once its program has exec'd.
     /// - Throws: `SpawnError` naming the setup stage that failed.
     public static func spawn(_ spec: SandboxSpec) async throws(SpawnError) -> SandboxProcess {
@@ -92,7 +96,7 @@ public enum Sandbox {
                         c.rlimit_count = Int32(rlimitBuffer.count)
                         c.uid = spec.uid
                         c.gid = spec.gid
-                        c.last_cap = fnbox_last_cap()
+                        c.last_cap = lastCapability
                         c.fds = fdBuffer.baseAddress
                         c.fd_count = Int32(fdBuffer.count)
                         c.cgroup_procs_fds = procsBuffer.baseAddress
