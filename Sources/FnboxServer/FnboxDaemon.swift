@@ -19,6 +19,10 @@ public final class FnboxDaemon: Sendable {
         public var queueTimeout: Duration
         /// Group owning the socket (mode 0660); nil keeps ours.
         public var socketGroup: gid_t?
+        /// The async queue: retry timing, bound.
+        public var async = AsyncSettings()
+        /// Host directories that bundles' `fnbox.toml` `[[mount]]` sources may lie in; none by default.
+        public var mountRoots: [String] = []
 
         public init(
             socketPath: String = "/run/fnbox/fnboxd.sock", stateDir: String = "/var/lib/fnbox", maxInstances: Int = 16,
@@ -41,13 +45,23 @@ public final class FnboxDaemon: Sendable {
     private let channel: any Channel
     private let pool: WarmPool
     private let logger: Logger
+    let events: EventStore
+    private let dispatcher: EventDispatcher
+    /// Runs `dispatcher.run()`; owned here, stopped and awaited by `shutdown()`.
+    private let dispatcherTask: Task<Void, Never>
 
-    private init(configuration: Configuration, group: MultiThreadedEventLoopGroup, channel: any Channel, pool: WarmPool, logger: Logger) {
+    private init(
+        configuration: Configuration, group: MultiThreadedEventLoopGroup, channel: any Channel, pool: WarmPool, logger: Logger,
+        events: EventStore, dispatcher: EventDispatcher
+    ) {
         self.configuration = configuration
         self.group = group
         self.channel = channel
         self.pool = pool
         self.logger = logger
+        self.events = events
+        self.dispatcher = dispatcher
+        dispatcherTask = Task { await dispatcher.run() }
     }
 
     /// Opens the state, binds the socket (0660) and starts serving.
@@ -62,13 +76,19 @@ public final class FnboxDaemon: Sendable {
         let code = CodeStore(stateDir: FilePath(configuration.stateDir))
         try code.prepareDirectories()
         let store = try FunctionStore(path: configuration.stateDir + "/fnbox.sqlite")
+        let events = try EventStore(path: configuration.stateDir + "/events.sqlite")
         let pool = WarmPool(
             limits: PoolLimits(
                 maxInstances: configuration.maxInstances, memoryBudgetMB: configuration.memoryBudgetMB,
                 idleTTL: configuration.idleTTL, maxQueue: configuration.maxQueue, queueTimeout: configuration.queueTimeout),
             options: options, logger: logger)
         await pool.startReaper()
-        let router = Router(api: LambdaAPI(store: store, code: code, pool: pool, metrics: DaemonMetrics(), options: options, logger: logger), logger: logger)
+        let api = LambdaAPI(
+            store: store, code: code, pool: pool, metrics: DaemonMetrics(), options: options, logger: logger, events: events,
+            asyncSettings: configuration.async, mountRoots: configuration.mountRoots)
+        let router = Router(api: api, logger: logger)
+        let dispatcher = EventDispatcher(
+            store: events, api: api, settings: configuration.async, maxInstances: configuration.maxInstances, logger: logger)
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
         let channel: any Channel
@@ -90,7 +110,9 @@ public final class FnboxDaemon: Sendable {
         chmod(configuration.socketPath, 0o660)
         if let gid = configuration.socketGroup { chown(configuration.socketPath, uid_t.max, gid) }
         logger.info("fnboxd listening", metadata: ["socket.path": "\(configuration.socketPath)", "state.dir": "\(configuration.stateDir)"])
-        return FnboxDaemon(configuration: configuration, group: group, channel: channel, pool: pool, logger: logger)
+        return FnboxDaemon(
+            configuration: configuration, group: group, channel: channel, pool: pool, logger: logger, events: events,
+            dispatcher: dispatcher)
     }
 
     /// Instances idle and busy, calls queued.
@@ -106,6 +128,9 @@ public final class FnboxDaemon: Sendable {
     public func shutdown() async {
         logger.info("fnboxd shutting down")
         try? await channel.close()
+        // Events in flight finish and are recorded; queued ones wait on disk for the next start.
+        await dispatcher.stop()
+        await dispatcherTask.value
         await pool.shutdown()
         try? await group.shutdownGracefully()
         unlink(configuration.socketPath)

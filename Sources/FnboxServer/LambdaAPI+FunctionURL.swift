@@ -11,6 +11,8 @@ extension LambdaAPI {
         }
         let requestID = InvocationRequest.newRequestID()
         let event = FunctionURLEvent.event(rawPath: rawPath, request: request, requestID: requestID, region: options.region)
+        // fnbox's extension: hand the request to the async queue and answer 202 at once.
+        if request.header("X-Amz-Invocation-Type") == "Event" { return try await enqueueEvent(record, payload: event, requestID: requestID) }
         let invocation = InvocationRequest(requestID: requestID, payload: event, invokedFunctionARN: arn(name))
         let result = try await run(record, invocation)
         var response = result.status.isSuccess

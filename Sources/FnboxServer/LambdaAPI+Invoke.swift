@@ -18,11 +18,7 @@ extension LambdaAPI {
         case "DryRun":
             return HTTPResponse(status: 204, headers: [("x-amzn-RequestId", InvocationRequest.newRequestID())])
         case "Event":
-            // Until the async issue lands: run it once in the background, no retries, no destinations.
-            let invocation = InvocationRequest(payload: payload, invokedFunctionARN: arn(name))
-            let api = self
-            Task { _ = try? await api.run(record, invocation) }
-            return HTTPResponse(status: 202, headers: [("x-amzn-RequestId", invocation.requestID)])
+            return try await enqueueEvent(record, payload: payload)
         case "RequestResponse":
             break
         default:
@@ -52,18 +48,20 @@ extension LambdaAPI {
         return HTTPResponse(status: 200, headers: headers, body: body)
     }
 
-    /// Runs one invocation on a pooled instance.
-    func run(_ record: FunctionRecord, _ invocation: InvocationRequest) async throws -> InvocationResult {
+    /// Runs one invocation on a pooled instance; without `waitForCapacity`, 429 rather than queueing.
+    func run(_ record: FunctionRecord, _ invocation: InvocationRequest, waitForCapacity: Bool = true) async throws -> InvocationResult {
+        let bundleRoot = code.root(forSha256Hex: record.codeSha256Hex)
         let function = PoolFunction(
-            name: record.name, revision: record.revisionID, config: try record.functionConfig(),
-            bundleRoot: code.root(forSha256Hex: record.codeSha256Hex), reservedConcurrency: record.reservedConcurrency)
+            name: record.name, revision: record.revisionID,
+            config: try record.functionConfig().withManifestMounts(bundleRoot: bundleRoot, allowedRoots: mountRoots),
+            bundleRoot: bundleRoot, reservedConcurrency: record.reservedConcurrency)
         let clock = ContinuousClock()
         let start = clock.now
         let lease: Lease
         do {
-            lease = try await pool.acquire(function)
+            lease = try await pool.acquire(function, waitForCapacity: waitForCapacity)
         } catch let error as LambdaError where error.status == 429 {
-            metrics.throttled(function: record.name)
+            if waitForCapacity { metrics.throttled(function: record.name) }
             throw error
         }
         let instance = lease.instance

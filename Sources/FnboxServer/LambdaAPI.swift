@@ -11,9 +11,15 @@ struct LambdaAPI: Sendable {
     let metrics: DaemonMetrics
     let options: InstanceOptions
     let logger: Logger
+    /// The async queue (`Event` invocations), its dead letters and event invoke configs.
+    let events: EventStore
+    let asyncSettings: AsyncSettings
+    /// Host directories a bundle's `fnbox.toml` may mount from (`--mount-root`).
+    let mountRoots: [String]
 
     /// `GET /metrics`.
     func metricsText() async -> HTTPResponse {
+        if let eventStats = try? await events.stats() { metrics.asyncGauges(eventStats, now: Date().timeIntervalSince1970) }
         let stats = await pool.stats
         return HTTPResponse(
             status: 200, headers: [("Content-Type", "text/plain; version=0.0.4; charset=utf-8")],

@@ -45,6 +45,7 @@ struct Router: Sendable {
         guard parts.count >= 2, parts[1] == "functions" else { throw LambdaError.unknownOperation(method, request.path) }
         let version = parts.removeFirst()
         parts.removeFirst()  // "functions"
+        if let response = try await routeAsync(version: version, method: method, parts: parts, request: request) { return response }
         let name = parts.first.map(Self.decode)
         switch (version, method, name, parts.dropFirst().first) {
         case ("2015-03-31", "POST", nil, nil):

@@ -98,17 +98,21 @@ actor WarmPool {
 
     /// Lends an instance: a warm idle one of the same revision, else a new one. Waits in the
     /// queue when at a limit; throws `LambdaError` 429 when the queue is full or the wait too long.
-    func acquire(_ function: PoolFunction) async throws -> Lease {
+    /// Without `waitForCapacity` (async events), it never queues and never goes ahead of a queued
+    /// caller: 429 at once unless an instance is free and nobody waits.
+    func acquire(_ function: PoolFunction, waitForCapacity: Bool = true) async throws -> Lease {
         if closed { throw LambdaError.service("fnboxd is shutting down") }
         if function.reservedConcurrency == 0 {
             throw LambdaError.tooManyRequests(reason: "ReservedFunctionConcurrentInvocationLimitExceeded")
         }
         noteRevision(function)
+        if !waitForCapacity && !waiters.isEmpty { throw LambdaError.tooManyRequests(reason: "ConcurrentInvocationLimitExceeded") }
         // Calls of this function already queued go first: no barging past them.
         if waiters.contains(where: { $0.function.name == function.name }) { try await wait(function) }
         while true {
             if let lease = takeIdle(function) { return lease }
             if hasCapacity(function) { break }
+            guard waitForCapacity else { throw LambdaError.tooManyRequests(reason: "ConcurrentInvocationLimitExceeded") }
             try await wait(function)
         }
         // Reserve the slot, then start outside the actor.
