@@ -9,6 +9,6 @@ struct FnboxCommand: ParsableCommand {
 
               fnbox run examples/hello --event '{"name":"fnbox"}'
             """,
-        subcommands: [RunCommand.self, SandboxCommand.self]
+        subcommands: [RunCommand.self, SandboxCommand.self, DeadLettersCommand.self]
     )
 }
