@@ -9,7 +9,7 @@ import Logging
 final class DaemonHarness: @unchecked Sendable {
     let socketPath: String
     let stateDir: String
-    let configuration: FnboxDaemon.Configuration
+    var configuration: FnboxDaemon.Configuration
     private(set) var daemon: FnboxDaemon?
 
     init(maxInstances: Int = 4, memoryBudgetMB: Int = 4096, idleTTL: Duration = .seconds(60), queueTimeout: Duration = .seconds(2), maxQueue: Int = 8,

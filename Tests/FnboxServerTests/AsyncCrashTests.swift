@@ -1,0 +1,72 @@
+@testable import FnboxServer
+import Foundation
+import Testing
+
+/// The built `fnboxd`, killed with SIGKILL while events are queued and running, then restarted.
+@Suite("fnboxd async queue survives SIGKILL", .serialized)
+struct AsyncCrashTests {
+    static func launch(_ harness: DaemonHarness, out: SideEffectDir, log: String) throws -> Process {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: DaemonProcessTests.binary)
+        process.arguments = [
+            "--socket", harness.socketPath, "--state-dir", harness.stateDir, "--log-level", "warning",
+            "--retry-base-delay", "0.2", "--mount-root", out.path, "--max-instances", "4",
+        ]
+        if !FileManager.default.fileExists(atPath: log) { _ = FileManager.default.createFile(atPath: log, contents: nil) }
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
+        handle.seekToEndOfFile()
+        process.standardError = handle
+        try process.run()
+        return process
+    }
+
+    static func waitLive(_ harness: DaemonHarness, log: String) async throws {
+        for _ in 0..<200 where !UnixSocketPath.isLive(harness.socketPath) { try await Task.sleep(for: .milliseconds(50)) }
+        try #require(UnixSocketPath.isLive(harness.socketPath), "fnboxd did not start: \((try? String(contentsOfFile: log, encoding: .utf8)) ?? "")")
+    }
+
+    @Test("300 accepted events, fnboxd SIGKILLed mid-way and restarted on the same state dir: every event ran or is a dead letter")
+    func noEventLost() async throws {
+        try #require(FileManager.default.isExecutableFile(atPath: DaemonProcessTests.binary), "build fnboxd first")
+        let out = try SideEffectDir()
+        let harness = DaemonHarness()
+        let log = harness.stateDir + ".log"
+        var process = try Self.launch(harness, out: out, log: log)
+        defer {
+            if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            try? FileManager.default.removeItem(atPath: harness.stateDir)
+            try? FileManager.default.removeItem(atPath: log)
+            unlink(harness.socketPath)
+            out.remove()
+        }
+        try await Self.waitLive(harness, log: log)
+        #expect(try await harness.createPython("work", files: ["app.py": AsyncHandlers.sideEffect, "fnbox.toml": out.manifest]).status == 201)
+
+        var accepted: [String] = []
+        for n in 0..<300 {
+            let response = try await harness.invokeEvent("work", #"{"sleep": 0.03, "n": \#(n)}"#)
+            try #require(response.status == 202, "event \(n): \(response.status) \(response.text)")
+            accepted.append(try #require(response.header("x-amzn-RequestId")))
+        }
+        // Kill once some events ran and many are still queued.
+        _ = await eventually(30) { out.files().count >= 20 }
+        let doneBeforeKill = out.files().count
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        #expect(doneBeforeKill < accepted.count, "the kill came after everything had run: the test proves nothing")
+
+        process = try Self.launch(harness, out: out, log: log)
+        try await Self.waitLive(harness, log: log)
+        let settled = await eventually(120) {
+            let metrics = (try? await harness.request("GET", "/metrics").text) ?? ""
+            return metrics.contains("fnbox_async_events_queued 0") && metrics.contains("fnbox_async_events_running 0")
+        }
+        #expect(settled, "the queue did not drain")
+
+        let done = Set(out.files())
+        let dead = Set(try await harness.deadLetters("work").compactMap { $0["RequestId"] as? String })
+        let lost = accepted.filter { !done.contains($0) && !dead.contains($0) }
+        #expect(lost.isEmpty, "\(lost.count) of \(accepted.count) accepted events neither ran nor are dead letters")
+        #expect(Set(accepted).count == accepted.count)
+    }
+}
