@@ -152,6 +152,32 @@ struct AsyncInvokeTests {
             #expect((letter["ResponsePayload"] as? String)?.contains("flaky 1") == true)
             let attempts = (out.read("attempts.log") ?? "").split(separator: "\n").count
             #expect(attempts == count)
+
+            // The CLI lists it.
+            let cli = try await Self.runCLI(["dead-letters", "aging", "--socket", d.socketPath])
+            #expect(cli.status == 0)
+            #expect(cli.output.contains("\tEventAgeExceeded\tattempts=\(count)\t"), "\(cli.output)")
+            #expect(cli.output.contains("ValueError: flaky 1"), "\(cli.output)")
+            let missing = try await Self.runCLI(["dead-letters", "aging", "--redrive", "999", "--socket", d.socketPath])
+            #expect(missing.status != 0)
+            #expect(missing.output.contains("404"), "\(missing.output)")
+        }
+    }
+
+    /// Runs the built `fnbox` CLI; stdout and stderr together.
+    static func runCLI(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let binary = URL(fileURLWithPath: DaemonProcessTests.binary).deletingLastPathComponent().appendingPathComponent("fnbox").path
+        return try await runBlockingThrowing { () throws -> (Int32, String) in
+            let process = Process()
+            let pipe = Pipe()
+            process.executableURL = URL(fileURLWithPath: binary)
+            process.arguments = arguments
+            process.standardOutput = pipe
+            process.standardError = pipe
+            try process.run()
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            process.waitUntilExit()
+            return (process.terminationStatus, String(decoding: data, as: UTF8.self))
         }
     }
 
