@@ -205,6 +205,40 @@ struct AsyncInvokeTests {
         }
     }
 
+    @Test("a full state dir answers 500 ServiceException, never a 202 for an event it could not store; with space back, 202")
+    func fullStateDir() async throws {
+        let dir = "/tmp/fnboxd-full-\(UUID().uuidString.prefix(8).lowercased())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        try #require(mount("tmpfs", dir, "tmpfs", 0, "size=4m") == 0, "mount tmpfs: errno \(errno)")
+        defer {
+            umount2(dir, Int32(MNT_DETACH))
+            rmdir(dir)
+        }
+        try await DaemonHarness.with(DaemonHarness(stateDir: dir)) { d in
+            #expect(try await d.createPython("echo", files: ["app.py": Handlers.echo]).status == 201)
+            let filler = dir + "/filler"
+            _ = FileManager.default.createFile(atPath: filler, contents: nil)
+            let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+            let chunk = Data(count: 64 * 1024)
+            var full = false
+            while !full {
+                do { try handle.write(contentsOf: chunk) } catch { full = true }
+            }
+            try handle.close()
+            // Half a megabyte does not fit in the WAL pages SQLite already has.
+            let payload = "\"" + String(repeating: "x", count: 512 * 1024) + "\""
+            let refused = try await d.invokeEvent("echo", payload)
+            #expect(refused.status == 500)
+            #expect(refused.header("x-amzn-ErrorType") == "ServiceException")
+            #expect((refused.json?["Message"] as? String)?.hasPrefix("could not store the event") == true, "\(refused.text)")
+            #expect(try await d.daemon?.events.events(function: "echo").isEmpty == true)
+
+            unlink(filler)
+            let accepted = try await d.invokeEvent("echo", payload)
+            #expect(accepted.status == 202, "\(accepted.text)")
+        }
+    }
+
     @Test("the event invoke config API: Lambda's paths, shapes, Put replaces, Update merges, and Lambda's errors")
     func configAPI() async throws {
         let out = try SideEffectDir()
