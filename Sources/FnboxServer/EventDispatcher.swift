@@ -91,7 +91,10 @@ actor EventDispatcher {
         var claimed: [QueuedEvent] = []
         do {
             for function in try await store.dueFunctions(now: now).shuffled() {
-                let room = min(maxInFlight - inFlightTotal, maxInFlightPerFunction - inFlight[function, default: 0])
+                var cap = maxInFlightPerFunction
+                // Reserved concurrency caps events too; 0 still claims them, to give them up as Lambda does.
+                if let reserved = try await api.store.get(function)?.reservedConcurrency, reserved > 0 { cap = min(cap, reserved) }
+                let room = min(maxInFlight - inFlightTotal, cap - inFlight[function, default: 0])
                 guard room > 0 else { continue }
                 let events = try await store.claim(function: function, limit: room, now: now)
                 inFlight[function, default: 0] += events.count
@@ -142,9 +145,14 @@ actor EventDispatcher {
         }
         let invocation = InvocationRequest(
             requestID: event.requestID, payload: Array(event.payload), invokedFunctionARN: api.arn(event.function))
-        let result: InvocationResult
+        var result: InvocationResult?
+        var refusal: LambdaError?
         do {
             result = try await api.run(record, invocation, waitForCapacity: false)
+        } catch let error as LambdaError where error.status < 500 && error.status != 429 {
+            // The function cannot run as configured (a mount outside --mount-root): a failed attempt, so
+            // that it ends as a dead letter with the reason instead of waiting out its age.
+            refusal = error
         } catch {
             // A throttle or a system error: back in the queue, growing from 1 s to 5 min (scaled like the
             // retry delay), not an attempt.
@@ -156,7 +164,7 @@ actor EventDispatcher {
         }
         event.attempts += 1
         event.throttles = 0
-        if result.status.isSuccess && result.payload.count <= LambdaAPI.responseLimit {
+        if let result, result.status.isSuccess && result.payload.count <= LambdaAPI.responseLimit {
             var follow: [QueuedEvent] = []
             if let target = config?.onSuccess {
                 follow.append(destinationEvent(target, event: event, condition: "Success", response: (result.payload, nil)))
@@ -164,8 +172,13 @@ actor EventDispatcher {
             try await store.finish(event, deadLetter: nil, then: follow)
             return
         }
-        event.lastResponse = Data(result.payload)
-        event.lastFunctionError = "Unhandled"
+        if let result {
+            event.lastResponse = Data(result.payload)
+            event.lastFunctionError = "Unhandled"
+        } else if let refusal {
+            event.lastResponse = Data(JSONText.errorPayload(type: refusal.type, message: refusal.message))
+            event.lastFunctionError = "Unhandled"
+        }
         if event.attempts > maxRetries {
             try await giveUp(event, condition: "RetriesExhausted", response: lastResponse(event), config: config)
             return

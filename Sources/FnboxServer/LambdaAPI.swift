@@ -88,6 +88,7 @@ struct LambdaAPI: Sendable {
 
     func deleteFunction(_ name: String) async throws -> HTTPResponse {
         guard try await store.delete(name) else { throw LambdaError.notFound("Function not found: \(arn(name))") }
+        _ = try? await events.deleteConfig(function: name)
         await pool.retire(name)
         logger.info("function deleted", metadata: ["function.name": "\(name)"])
         return HTTPResponse(status: 204)

@@ -164,6 +164,58 @@ struct AsyncInvokeTests {
         }
     }
 
+    @Test("a backlog of slow events for one function leaves an instance for synchronous calls of another (max-instances 2)")
+    func backlogDoesNotStarveSyncCalls() async throws {
+        let out = try SideEffectDir()
+        defer { out.remove() }
+        try await DaemonHarness.with(.async(out: out, maxInstances: 2)) { (d: DaemonHarness) async throws in
+            #expect(try await d.createPython("slowwrite", files: ["app.py": AsyncHandlers.sideEffect, "fnbox.toml": out.manifest]).status == 201)
+            #expect(try await d.createPython("quick", files: ["app.py": Handlers.echo]).status == 201)
+            #expect(try await d.invoke("quick", "0").text == "0")  // warm
+            for n in 0..<10 { #expect(try await d.invokeEvent("slowwrite", #"{"sleep": 1, "n": \#(n)}"#).status == 202) }
+            let started = await eventually(10) { () async -> Bool in
+                let busy = await d.daemon?.poolStats().busy ?? 0
+                return busy == 1
+            }
+            #expect(started)
+            for n in 1...5 {
+                let start = Date()
+                #expect(try await d.invoke("quick", "\(n)").text == "\(n)")
+                let elapsed = Date().timeIntervalSince(start)
+                #expect(elapsed < 0.5, "a synchronous call waited \(elapsed) s behind the backlog")
+            }
+            let busy = await d.daemon?.poolStats().busy ?? 0
+            #expect(busy <= 1, "async work holds at most max-instances - 1 instances")
+        }
+    }
+
+    @Test("reserved concurrency 0 gives an event up as ZeroReservedConcurrency; a mount outside --mount-root is a failed attempt with the reason")
+    func eventsThatCannotRun() async throws {
+        let out = try SideEffectDir()
+        defer { out.remove() }
+        try await DaemonHarness.with(.async(out: out)) { (d: DaemonHarness) async throws in
+            #expect(try await d.createPython("zero", files: ["app.py": Handlers.echo]).status == 201)
+            #expect(try await d.requestJSON("PUT", "/2017-10-31/functions/zero/concurrency", #"{"ReservedConcurrentExecutions": 0}"#).status == 200)
+            #expect(try await d.invokeEvent("zero", #"{"a": 1}"#).status == 202)
+            let outside = "[[mount]]\nsource = \"/usr\"\ntarget = \"/mnt/usr\"\n"
+            #expect(try await d.createPython("escape", files: ["app.py": Handlers.echo, "fnbox.toml": outside]).status == 201)
+            #expect(try await d.eventConfig("PUT", "escape", #"{"MaximumRetryAttempts": 0}"#).status == 200)
+            #expect(try await d.invokeEvent("escape").status == 202)
+
+            let zeroGone = try await eventually(10) { try await !d.deadLetters("zero").isEmpty }
+            let escapeGone = try await eventually(10) { try await !d.deadLetters("escape").isEmpty }
+            #expect(zeroGone && escapeGone)
+            let zero = try #require(try await d.deadLetters("zero").first)
+            #expect(zero["Condition"] as? String == "ZeroReservedConcurrency")
+            #expect(zero["ApproximateInvokeCount"] as? Int == 0)
+            #expect(zero["ResponsePayload"] == nil)
+            let escape = try #require(try await d.deadLetters("escape").first)
+            #expect(escape["Condition"] as? String == "RetriesExhausted")
+            #expect(escape["ApproximateInvokeCount"] as? Int == 1)
+            #expect((escape["ResponsePayload"] as? String)?.contains("outside fnboxd's --mount-root") == true, "\(escape)")
+        }
+    }
+
     /// Runs the built `fnbox` CLI; stdout and stderr together.
     static func runCLI(_ arguments: [String]) async throws -> (status: Int32, output: String) {
         let binary = URL(fileURLWithPath: DaemonProcessTests.binary).deletingLastPathComponent().appendingPathComponent("fnbox").path
