@@ -13,7 +13,8 @@ final class NginxHarness: @unchecked Sendable {
         URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
     }
 
-    init(socketPath: String) throws {
+    /// - Parameter serverSnippet: extra directives put in the `server { }` before `location /`.
+    init(socketPath: String, serverSnippet: String = "") throws {
         let nginx = ["/usr/sbin/nginx", "/usr/bin/nginx"].first { FileManager.default.isExecutableFile(atPath: $0) }
         guard let nginx else { throw Missing(description: "nginx is not installed (apt-get install nginx)") }
         port = try Self.freePort()
@@ -22,6 +23,7 @@ final class NginxHarness: @unchecked Sendable {
         let site = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("deploy/nginx/fnbox.conf"), encoding: .utf8)
             .replacingOccurrences(of: "unix:/run/fnbox/fnboxd.sock", with: "unix:\(socketPath)")
             .replacingOccurrences(of: "listen 127.0.0.1:9000;", with: "listen 127.0.0.1:\(port);")
+            .replacingOccurrences(of: "    location / {", with: serverSnippet + "\n    location / {")
         try site.write(toFile: "\(directory)/fnbox.conf", atomically: true, encoding: .utf8)
         let main = """
         user root;
