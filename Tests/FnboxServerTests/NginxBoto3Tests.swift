@@ -33,18 +33,7 @@ struct NginxBoto3Tests {
             let script = nginx.directory + "/client.py"
             try Boto3Script.source.write(toFile: script, atomically: true, encoding: .utf8)
             let endpoint = nginx.endpoint
-            let (status, output) = try await runBlockingThrowing { () throws -> (Int32, String) in
-                let process = Process()
-                let pipe = Pipe()
-                process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-                process.arguments = [python, script, endpoint]
-                process.standardOutput = pipe
-                process.standardError = pipe
-                try process.run()
-                let data = pipe.fileHandleForReading.readDataToEndOfFile()
-                process.waitUntilExit()
-                return (process.terminationStatus, String(decoding: data, as: UTF8.self))
-            }
+            let (status, output) = try await ChildProcess.run("/usr/bin/env", [python, script, endpoint])
             #expect(status == 0, "\(output)")
             #expect(output.contains("BOTO3 OK"), "\(output)")
         }
