@@ -24,6 +24,7 @@ struct CLITests {
     func lifecycle() throws {
         try DaemonProcess.with { d in
             let socket = ["--socket", d.socketPath]
+            #expect(d.log.contains("cgroup layout") && d.log.contains("memory: v"), "fnboxd logs the layout at start-up: \(d.log)")
             let deployed = try runFnbox(["deploy", Self.hello] + socket)
             #expect(deployed.status == 0, "\(deployed)")
             #expect(deployed.stdout.hasPrefix("created hello: python3.11 app.handler, 128 MB, 3 s"), "\(deployed)")
