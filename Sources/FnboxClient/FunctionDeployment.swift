@@ -13,7 +13,8 @@ public struct FunctionDeployment: Sendable {
     public var timeoutSeconds: Int
     public var environment: [String: String]
     public var zip: [UInt8]
-    /// Manifest settings the Lambda API has no field for (today: `[[mount]]`), for a warning.
+    /// Manifest settings fnboxd will not apply (`[[mount]]`; an exec handler other than
+    /// `bootstrap`), for a warning.
     public var notDeployed: [String]
 
     public init(
@@ -50,10 +51,16 @@ public struct FunctionDeployment: Sendable {
             zip = try BundleArchiver.zip(directory: bundle.root)
         }
         let config = bundle.config
+        var notDeployed = config.mounts.map { "mount \($0.source) -> \($0.target)" }
+        if config.runtime == .exec && config.handler != "bootstrap" {
+            // fnbox run executes an exec handler by its path; fnboxd, like Lambda's provided
+            // runtimes, always starts the bundle's `bootstrap`.
+            notDeployed.append("handler \(config.handler) (fnboxd starts the bundle's bootstrap, as Lambda's provided runtimes do)")
+        }
         self.init(
             name: config.name, runtime: Self.lambdaRuntime(for: config.runtime), handler: config.handler,
             memoryMB: config.memoryMB, timeoutSeconds: config.timeoutSeconds, environment: config.environment, zip: zip,
-            notDeployed: config.mounts.map { "mount \($0.source) -> \($0.target)" })
+            notDeployed: notDeployed)
     }
 
     /// The Lambda runtime fnboxd runs a bundle's runtime with: `python3` is the system Python

@@ -13,10 +13,10 @@ struct DeleteCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var client: ClientOptions
-
     @Argument(help: "The function's name.")
     var name: String
+
+    @OptionGroup var client: ClientOptions
 
     func run() throws {
         try client.call { fnboxd throws(FnboxClientError) in try fnboxd.deleteFunction(name) }

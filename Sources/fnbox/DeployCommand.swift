@@ -19,13 +19,13 @@ struct DeployCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var client: ClientOptions
-
     @Argument(help: "A bundle: a directory or a .zip, with an optional fnbox.toml.")
     var bundle: String
 
     @Option(help: "The function's name (default: fnbox.toml's name, else the bundle's file name).")
     var name: String?
+
+    @OptionGroup var client: ClientOptions
 
     func run() throws {
         let deployment: FunctionDeployment

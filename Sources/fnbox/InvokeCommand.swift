@@ -22,8 +22,6 @@ struct InvokeCommand: ParsableCommand {
             """
     )
 
-    @OptionGroup var client: ClientOptions
-
     @Argument(help: "The function's name.")
     var name: String
 
@@ -31,6 +29,8 @@ struct InvokeCommand: ParsableCommand {
 
     @Flag(help: "Print the call's log (its last 4 KB, with the REPORT line) on stderr.")
     var log = false
+
+    @OptionGroup var client: ClientOptions
 
     func run() throws {
         let payload = try event.read()

@@ -125,6 +125,20 @@ struct CLITests {
         }
     }
 
+    @Test("an exec bundle deploys as provided.al2023 and its bootstrap answers through the daemon")
+    func execBundle() throws {
+        try DaemonProcess.with { d in
+            let echo = Binaries.repositoryRoot.appendingPathComponent("examples/exec-echo").path
+            let deployed = try runFnbox(["deploy", echo, "--socket", d.socketPath])
+            #expect(deployed.status == 0 && deployed.stdout.hasPrefix("created exec-echo: provided.al2023 bootstrap"), "\(deployed)")
+            #expect(deployed.stderr.isEmpty, "\(deployed)")
+            let invoked = try runFnbox(["invoke", "exec-echo", "--log", "--socket", d.socketPath], stdin: #"{"n": 3}"#)
+            #expect(invoked.status == 0, "\(invoked)")
+            #expect((invoked.json as? [String: Any])?["echo"] as? [String: Int] == ["n": 3], "\(invoked)")
+            #expect(invoked.stderr.contains("exec-echo: received 8 bytes") && invoked.stderr.contains("REPORT RequestId:"), "\(invoked)")
+        }
+    }
+
     @Test("FNBOX_SOCKET names the socket when --socket is not given")
     func socketFromEnvironment() throws {
         try DaemonProcess.with { d in

@@ -1,6 +1,7 @@
 @testable import FnboxClient
 import FnboxAPI
 import FnboxRuntime
+import FnboxTestSupport
 import Foundation
 import Testing
 
@@ -23,8 +24,20 @@ struct ClientUnitTests {
         #expect(hello.memoryMB == 128 && hello.timeoutSeconds == 3 && !hello.zip.isEmpty)
         let echo = try FunctionDeployment(bundle: .init(examples.appendingPathComponent("exec-echo").path), name: "echo2")
         #expect(echo.name == "echo2" && echo.runtime == "provided.al2023" && echo.handler == "bootstrap")
+        #expect(echo.notDeployed.isEmpty)
         let request = echo.createRequest
         #expect(request.FunctionName == "echo2" && request.Runtime == "provided.al2023" && request.Code.ZipFile == echo.zipBase64)
+    }
+
+    @Test("an exec handler other than bootstrap is reported as not deployed: fnboxd starts bootstrap")
+    func execHandlerWarning() throws {
+        let dir = BundleFixtures.makeScratchDirectory("fnbox-deployment")
+        defer { BundleFixtures.remove(dir) }
+        BundleFixtures.writeFile(dir.appending("run.sh"), "#!/bin/sh\ncat\n", mode: 0o755)
+        BundleFixtures.writeFile(dir.appending("fnbox.toml"), "runtime = \"exec\"\nhandler = \"run.sh\"\n")
+        let deployment = try FunctionDeployment(bundle: dir)
+        #expect(deployment.runtime == "provided.al2023")
+        #expect(deployment.notDeployed.count == 1 && deployment.notDeployed[0].hasPrefix("handler run.sh "))
     }
 
     @Test("a Lambda error is read from x-amzn-ErrorType and message or Message")
