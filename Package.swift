@@ -70,6 +70,8 @@ let package = Package(
             name: "fnbox",
             dependencies: [
                 "FnboxRuntime",
+                "FnboxClient",
+                "FnboxAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -77,6 +79,13 @@ let package = Package(
         ),
         .target(
             name: "FnboxAPI",
+            swiftSettings: swiftSettings
+        ),
+        // The CLI's side of fnboxd: HTTP/1.1 over the Unix socket, the Lambda calls, and a
+        // bundle packed for upload (hence FnboxRuntime: manifests and zipping).
+        .target(
+            name: "FnboxClient",
+            dependencies: ["FnboxAPI", "FnboxRuntime"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -125,6 +134,14 @@ let package = Package(
             dependencies: [
                 "FnboxServer", "FnboxAPI", "FnboxRuntime", "FnboxCgroups",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ZIPFoundation", package: "ZIPFoundation"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "FnboxClientTests",
+            dependencies: [
+                "FnboxClient", "FnboxAPI", "FnboxRuntime", "FnboxTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

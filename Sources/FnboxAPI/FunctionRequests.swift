@@ -50,6 +50,19 @@ public struct UpdateFunctionConfigurationRequest: Codable, Sendable {
     public var Timeout: Int?
     public var MemorySize: Int?
     public var Environment: CreateFunctionRequest.EnvironmentRequest?
+
+    public init(
+        Runtime: String? = nil, Role: String? = nil, Handler: String? = nil, Description: String? = nil,
+        Timeout: Int? = nil, MemorySize: Int? = nil, Environment: CreateFunctionRequest.EnvironmentRequest? = nil
+    ) {
+        self.Runtime = Runtime
+        self.Role = Role
+        self.Handler = Handler
+        self.Description = Description
+        self.Timeout = Timeout
+        self.MemorySize = MemorySize
+        self.Environment = Environment
+    }
 }
 
 /// `PutFunctionConcurrency`'s body and answer.

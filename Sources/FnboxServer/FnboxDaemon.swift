@@ -110,6 +110,7 @@ public final class FnboxDaemon: Sendable {
         chmod(configuration.socketPath, 0o660)
         if let gid = configuration.socketGroup { chown(configuration.socketPath, uid_t.max, gid) }
         logger.info("fnboxd listening", metadata: ["socket.path": "\(configuration.socketPath)", "state.dir": "\(configuration.stateDir)"])
+        logger.info("cgroup layout", metadata: ["cgroup.layout": "\(options.cgroups?.layoutDescription ?? "none: instances run without limits")"])
         return FnboxDaemon(
             configuration: configuration, group: group, channel: channel, pool: pool, logger: logger, events: events,
             dispatcher: dispatcher)

@@ -37,6 +37,7 @@ struct Router: Sendable {
         let method = request.method
         if parts == ["healthz"] { return HTTPResponse(status: 200, headers: [("Content-Type", "text/plain")], body: Array("ok\n".utf8)) }
         if parts == ["metrics"], method == "GET" { return await api.metricsText() }
+        if parts == ["fnbox", "status"], method == "GET" { return await api.status() }
         if parts.first == "function-urls", parts.count >= 2 {
             let name = Self.decode(parts[1])
             let rest = "/" + parts.dropFirst(2).joined(separator: "/")

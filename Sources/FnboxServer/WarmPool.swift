@@ -55,6 +55,7 @@ actor WarmPool {
     private let logger: Logger
     private var idle: [Idle] = []
     private var busyByFunction: [String: Int] = [:]
+    private var busyMemoryByFunction: [String: Int] = [:]
     /// Instances lent out, by lease id.
     private var lent: [Int: any FunctionInstance] = [:]
     private var busyCount = 0
@@ -79,6 +80,34 @@ actor WarmPool {
     }
 
     var stats: Stats { Stats(idle: idle.count, busy: busyCount, queued: waiters.count) }
+
+    /// One function's live instances, for `GET /fnbox/status`.
+    struct FunctionUsage: Sendable, Equatable {
+        var idle = 0
+        var busy = 0
+        /// The configured memory of its live instances, in MB.
+        var memoryMB = 0
+    }
+
+    /// Live instances by function name; functions without any are left out.
+    var usageByFunction: [String: FunctionUsage] {
+        var usage: [String: FunctionUsage] = [:]
+        for entry in idle {
+            usage[entry.lease.name, default: FunctionUsage()].idle += 1
+            usage[entry.lease.name, default: FunctionUsage()].memoryMB += entry.lease.memoryMB
+        }
+        for (name, count) in busyByFunction where count > 0 {
+            usage[name, default: FunctionUsage()].busy += count
+            usage[name, default: FunctionUsage()].memoryMB += busyMemoryByFunction[name, default: 0]
+        }
+        return usage
+    }
+
+    /// The configured memory of every live instance, idle or busy, in MB: what `--memory-budget` caps.
+    var memoryInUseMB: Int { liveMemoryMB }
+
+    /// The limits the pool was started with.
+    var poolLimits: PoolLimits { limits }
 
     /// The cgroup directories of every live instance, idle or lent (for tests and status).
     var liveCgroupPaths: [String] {
@@ -116,9 +145,7 @@ actor WarmPool {
             try await wait(function)
         }
         // Reserve the slot, then start outside the actor.
-        busyCount += 1
-        busyMemoryMB += function.config.memoryMB
-        busyByFunction[function.name, default: 0] += 1
+        markBusy(name: function.name, memoryMB: function.config.memoryMB)
         nextID += 1
         let id = nextID
         let options = self.options
@@ -194,9 +221,7 @@ actor WarmPool {
               let index = idle.lastIndex(where: { $0.lease.name == function.name && $0.lease.revision == function.revision })
         else { return nil }
         let lease = idle.remove(at: index).lease
-        busyCount += 1
-        busyMemoryMB += lease.memoryMB
-        busyByFunction[lease.name, default: 0] += 1
+        markBusy(name: lease.name, memoryMB: lease.memoryMB)
         lent[lease.id] = lease.instance
         return lease
     }
@@ -256,10 +281,18 @@ actor WarmPool {
         waiters = remaining
     }
 
+    private func markBusy(name: String, memoryMB: Int) {
+        busyCount += 1
+        busyMemoryMB += memoryMB
+        busyByFunction[name, default: 0] += 1
+        busyMemoryByFunction[name, default: 0] += memoryMB
+    }
+
     private func unbusy(name: String, memoryMB: Int) {
         busyCount -= 1
         busyMemoryMB -= memoryMB
         busyByFunction[name, default: 1] -= 1
+        busyMemoryByFunction[name, default: memoryMB] -= memoryMB
     }
 
     private func destroy(_ lease: Lease) {

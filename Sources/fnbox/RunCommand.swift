@@ -28,11 +28,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Handler: module.function for python3, a path for exec (overrides fnbox.toml).")
     var handler: String?
 
-    @Option(help: "The event as JSON.")
-    var event: String?
-
-    @Option(name: .customLong("event-file"), help: "Read the event from a file.")
-    var eventFile: String?
+    @OptionGroup var event: EventOptions
 
     @Option(help: "Memory in MB, 128-10240 (overrides fnbox.toml).")
     var memory: Int?
@@ -47,9 +43,6 @@ struct RunCommand: ParsableCommand {
     var env: [String] = []
 
     func validate() throws {
-        if event != nil && eventFile != nil {
-            throw ValidationError("give --event or --event-file, not both")
-        }
         for item in env where !item.contains("=") {
             throw ValidationError("--env '\(item)': expected KEY=VALUE")
         }
@@ -59,7 +52,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        let payload = try readEvent()
+        let payload = try event.read()
         var overrides = ConfigOverrides()
         overrides.handler = handler
         overrides.memoryMB = memory
@@ -118,31 +111,6 @@ struct RunCommand: ParsableCommand {
         FileHandle.standardOutput.write(Data(result.payload))
         if isatty(1) == 1 { FileHandle.standardOutput.write(Data("\n".utf8)) }
         if !result.status.isSuccess { throw ExitCode(1) }
-    }
-
-    /// The event: --event, --event-file, else stdin when it is not a terminal, else `{}`.
-    private func readEvent() throws -> [UInt8] {
-        var bytes: [UInt8]
-        if let event {
-            bytes = Array(event.utf8)
-        } else if let eventFile {
-            guard let data = FileManager.default.contents(atPath: eventFile) else {
-                throw fail("--event-file '\(eventFile)': cannot read it", status: 2)
-            }
-            bytes = Array(data)
-        } else if isatty(0) == 0 {
-            bytes = Array(FileHandle.standardInput.readDataToEndOfFile())
-        } else {
-            bytes = Array("{}".utf8)
-        }
-        if bytes.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) {
-            bytes = Array("{}".utf8)
-        }
-        guard JSONText.isValidJSON(bytes) else {
-            let source = eventFile.map { "--event-file '\($0)'" } ?? (event != nil ? "--event" : "stdin")
-            throw fail("\(source): the event is not valid JSON", status: 2)
-        }
-        return bytes
     }
 }
 

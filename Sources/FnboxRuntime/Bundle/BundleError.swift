@@ -47,6 +47,8 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
     case checksumMismatch(entry: String)
     case corruptEntry(entry: String, reason: String)
     case extractionFailed(entry: String, cause: SystemCallError)
+    /// Packing a directory into a zip (`BundleArchiver`) failed at `path`.
+    case packingFailed(path: FilePath, reason: String)
 
     /// Lambda's message for an upload it cannot unzip.
     public static let lambdaNotAZipMessage = "Could not unzip uploaded file. Please check your file, then try to upload again."
@@ -110,6 +112,8 @@ public enum BundleError: Error, Sendable, Equatable, CustomStringConvertible {
             "zip entry '\(entry)' is damaged: \(reason)"
         case .extractionFailed(let entry, let cause):
             "cannot unpack zip entry '\(entry)': \(cause)"
+        case .packingFailed(let path, let reason):
+            "cannot zip '\(path)': \(reason)"
         }
     }
 }
