@@ -128,6 +128,30 @@ public final class FnboxClient {
             executedVersion: response.header("X-Amz-Executed-Version"))
     }
 
+    /// Invoke, Event: fnboxd stores the event durably and answers 202 with its request id.
+    /// - Throws: `FnboxClientError`; 413 over 1 MB, 429 when the queue is full.
+    public func invokeAsync(_ name: String, payload: [UInt8]) throws(FnboxClientError) -> String {
+        let headers = [("Content-Type", "application/json"), ("X-Amz-Invocation-Type", "Event")]
+        let response = try expect(202, http.send(
+            "POST", "/2015-03-31/functions/\(Self.escape(name))/invocations", body: payload, headers: headers))
+        return response.header("x-amzn-RequestId") ?? ""
+    }
+
+    /// `GET /fnbox/functions/{name}/dead-letters`: the async events fnboxd gave up on.
+    /// - Throws: `FnboxClientError`.
+    public func deadLetters(_ name: String) throws(FnboxClientError) -> Answer<[DeadLetter]> {
+        let response = try expect(200, http.send("GET", "/fnbox/functions/\(Self.escape(name))/dead-letters"))
+        return Answer(value: try decode(DeadLettersResponse.self, response).DeadLetters, json: response.body)
+    }
+
+    /// `POST /fnbox/functions/{name}/dead-letters/{id}/redrive`: back in the queue with its request id.
+    /// - Returns: the request id the event keeps.
+    /// - Throws: `FnboxClientError`.
+    public func redrive(_ name: String, deadLetter id: Int64) throws(FnboxClientError) -> String {
+        let response = try expect(202, http.send("POST", "/fnbox/functions/\(Self.escape(name))/dead-letters/\(id)/redrive"))
+        return response.header("x-amzn-RequestId") ?? ""
+    }
+
     /// `GET /fnbox/status`.
     /// - Throws: `FnboxClientError`.
     public func status() throws(FnboxClientError) -> Answer<DaemonStatus> {

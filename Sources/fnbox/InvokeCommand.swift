@@ -1,12 +1,13 @@
 import ArgumentParser
 import FnboxClient
+import FnboxRuntime
 import Foundation
 
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// `fnbox invoke`: Lambda's Invoke (RequestResponse) through fnboxd.
+/// `fnbox invoke`: Lambda's Invoke (RequestResponse, or Event with --async) through fnboxd.
 struct InvokeCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "invoke",
@@ -19,6 +20,10 @@ struct InvokeCommand: ParsableCommand {
 
               fnbox invoke hello --event '{"name":"fnbox"}' --log
               echo '{"n": 3}' | fnbox invoke my-function
+              fnbox invoke resize --async --event '{"key": "photo.jpg"}'
+
+            With --async the call is Lambda's Event invocation: fnboxd stores the event durably, \
+            answers at once, and runs it later with retries; the request id is printed.
             """
     )
 
@@ -30,10 +35,26 @@ struct InvokeCommand: ParsableCommand {
     @Flag(help: "Print the call's log (its last 4 KB, with the REPORT line) on stderr.")
     var log = false
 
+    @Flag(name: .customLong("async"), help: "Queue the call (Lambda's Event invocation) and print its request id.")
+    var async = false
+
     @OptionGroup var client: ClientOptions
+
+    func validate() throws {
+        if async && log { throw ValidationError("--log needs a synchronous call: Lambda returns no log for --async") }
+    }
 
     func run() throws {
         let payload = try event.read()
+        if async {
+            let requestID = try client.call { fnboxd throws(FnboxClientError) in try fnboxd.invokeAsync(name, payload: payload) }
+            if client.json {
+                client.printJSON(Array("{\"StatusCode\":202,\"RequestId\":\(JSONText.quote(requestID))}".utf8))
+            } else {
+                print("queued \(requestID)")
+            }
+            return
+        }
         let result = try client.call { fnboxd throws(FnboxClientError) in try fnboxd.invoke(name, payload: payload, tail: log) }
         if log, let text = result.log {
             FileHandle.standardError.write(Data((text.hasSuffix("\n") || text.isEmpty ? text : text + "\n").utf8))

@@ -25,6 +25,14 @@ struct AsyncInvokeTests {
             let written = try #require(out.read(requestID))
             #expect(written == #"{"sleep": 1.5, "k": "v"}"#)
             #expect(try await eventually(5) { try await d.request("GET", "/metrics").text.contains("fnbox_async_events_queued 0") })
+
+            // The CLI's --async is the same Event invocation: it prints the request id, and the event runs.
+            let cli = try await Self.runCLI(["invoke", "slowwrite", "--async", "--event", #"{"sleep": 0, "k": "cli"}"#, "--socket", d.socketPath])
+            #expect(cli.status == 0, "\(cli.output)")
+            let queued = try #require(cli.output.split(separator: "\n").first { $0.hasPrefix("queued ") })
+            let cliRequestID = String(queued.dropFirst("queued ".count))
+            #expect(cliRequestID.count == 36)
+            #expect(await eventually(15) { out.read(cliRequestID) == #"{"sleep": 0, "k": "cli"}"# })
         }
     }
 
@@ -159,7 +167,7 @@ struct AsyncInvokeTests {
             #expect(cli.output.contains("ValueError: flaky 1"), "\(cli.output)")
             let missing = try await Self.runCLI(["dead-letters", "aging", "--redrive", "999", "--socket", d.socketPath])
             #expect(missing.status != 0)
-            #expect(missing.output.contains("404"), "\(missing.output)")
+            #expect(missing.output.contains("ResourceNotFoundException: No dead letter 999"), "\(missing.output)")
         }
     }
 
