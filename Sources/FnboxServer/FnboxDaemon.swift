@@ -111,6 +111,8 @@ public final class FnboxDaemon: Sendable {
         if let gid = configuration.socketGroup { chown(configuration.socketPath, uid_t.max, gid) }
         logger.info("fnboxd listening", metadata: ["socket.path": "\(configuration.socketPath)", "state.dir": "\(configuration.stateDir)"])
         logger.info("cgroup layout", metadata: ["cgroup.layout": "\(options.cgroups?.layoutDescription ?? "none: instances run without limits")"])
+        // A previous fnboxd killed with SIGKILL could not remove its sandboxes' cgroups.
+        options.cgroups?.removeOrphanedSandboxCgroups(logger: logger)
         return FnboxDaemon(
             configuration: configuration, group: group, channel: channel, pool: pool, logger: logger, events: events,
             dispatcher: dispatcher)

@@ -1,3 +1,4 @@
+import FnboxCgroups
 @testable import FnboxServer
 import Foundation
 import Testing
@@ -51,8 +52,10 @@ struct AsyncCrashTests {
         // Kill once some events ran and many are still queued.
         _ = await eventually(30) { out.files().count >= 20 }
         let doneBeforeKill = out.files().count
-        kill(process.processIdentifier, SIGKILL)
+        let killedPID = process.processIdentifier
+        kill(killedPID, SIGKILL)
         process.waitUntilExit()
+        #expect(!Self.sandboxCgroups(ownedBy: killedPID).isEmpty, "a SIGKILLed fnboxd leaves its sandboxes' cgroups: nothing to sweep, so the check below proves nothing")
         #expect(doneBeforeKill < accepted.count, "the kill came after everything had run: the test proves nothing")
 
         process = try Self.launch(harness, out: out, log: log)
@@ -62,11 +65,22 @@ struct AsyncCrashTests {
             return metrics.contains("fnbox_async_events_queued 0") && metrics.contains("fnbox_async_events_running 0")
         }
         #expect(settled, "the queue did not drain")
+        #expect(Self.sandboxCgroups(ownedBy: killedPID).isEmpty, "the restarted fnboxd did not remove the killed one's cgroups")
 
         let done = Set(out.files())
         let dead = Set(try await harness.deadLetters("work").compactMap { $0["RequestId"] as? String })
         let lost = accepted.filter { !done.contains($0) && !dead.contains($0) }
         #expect(lost.isEmpty, "\(lost.count) of \(accepted.count) accepted events neither ran nor are dead letters")
         #expect(Set(accepted).count == accepted.count)
+    }
+
+    /// Sandbox cgroup directories (in every hierarchy) whose name says `pid` created them.
+    static func sandboxCgroups(ownedBy pid: Int32) -> [String] {
+        guard let manager = try? CgroupManager.detect() else { return [] }
+        return manager.drivers.flatMap { driver -> [String] in
+            let parent = driver.ownCgroup.appending("fnbox").string
+            let entries = (try? FileManager.default.contentsOfDirectory(atPath: parent)) ?? []
+            return entries.filter { $0.hasPrefix("\(pid)-") }.map { parent + "/" + $0 }
+        }
     }
 }

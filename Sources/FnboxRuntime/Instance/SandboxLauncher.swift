@@ -54,7 +54,7 @@ public enum SandboxLauncher {
         fds: [Int32], cpuQuota: CPUQuota?, namespaces: Namespaces = .all, seccomp: Bool = true
     ) throws(InstanceError) -> LaunchedSandbox {
         let startedAt = ContinuousClock.now
-        let id = "\(config.name)-\(UUID().uuidString.prefix(8).lowercased())"
+        let id = CgroupManager.sandboxName(label: "\(config.name)-\(UUID().uuidString.prefix(8).lowercased())")
         var cgroup: SandboxCgroup?
         if let manager = options.cgroups {
             let limits = CgroupLimits(
