@@ -23,9 +23,15 @@ MEASURED = [
     "churn.fnbox_c1", "churn.bwrap_c1", "churn.fnbox_c16", "churn.bwrap_c16",
     "mem.python", "mem.fnbox", "mem.fnbox_launcher",
 ]
+# Driven through a real fnboxd on a temporary socket (bench/run starts and stops it).
 DAEMON = [
-    "cold.daemon", "warm.latency_c1", "warm.throughput_c1", "warm.throughput_c2",
-    "warm.throughput_c16", "warm.throughput_c64", "fanout.speedup",
+    "cold.daemon", "cold.daemon_init",
+    "warm.client_floor_c1", "warm.client_floor_c16", "warm.pyclient_floor_c1", "warm.pyclient_floor_c16",
+    "warm.latency_c1", "warm.overhead_c1",
+    "warm.throughput_c1", "warm.throughput_c2", "warm.throughput_c16", "warm.throughput_c64",
+    "warm.cpu_c1", "warm.cpu_c16",
+    "fanout.ideal", "fanout.sequential", "fanout.parallel_cold", "fanout.speedup_cold",
+    "fanout.parallel", "fanout.speedup",
 ]
 
 
@@ -45,7 +51,7 @@ def results():
         argv = [os.path.join(REPO, "bench", "run"), "--quick", "--json-only", "--out", out]
         if newest_fnbox():
             argv += ["--fnbox", newest_fnbox()]
-        proc = subprocess.run(argv, capture_output=True, text=True, timeout=170)
+        proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
         assert proc.returncode == 0, proc.stderr[-2000:]
         printed = json.loads(proc.stdout)
         with open(out) as f:
@@ -78,7 +84,41 @@ def test_fnbox_has_a_ratio_to_its_baseline(results, id):
 
 
 @pytest.mark.parametrize("id", DAEMON)
-def test_daemon_figures_are_explicitly_not_available(results, id):
-    # When fnboxd lands (issue 4) these become measured: move them to MEASURED.
+def test_daemon_figure_is_measured(results, id):
     r = results["results"][id]
-    assert "fnboxd" in r["note"] and r.get("p50") is None and r.get("value") is None
+    figure = r.get("value", r.get("p50"))
+    assert isinstance(figure, (int, float)), r
+    if id != "warm.overhead_c1":  # latency minus a floor: a number, whatever its sign
+        assert figure > 0, r
+    if "p50" in r and id != "warm.overhead_c1":
+        assert r["p99"] >= r["p50"] > 0 and r["n"] > 0
+
+
+def test_warm_latency_has_its_overhead_and_target(results):
+    r = results["results"]
+    latency, overhead, floor = r["warm.latency_c1"], r["warm.overhead_c1"], r["warm.loop"]
+    assert overhead["p50"] == pytest.approx(latency["p50"] - floor["value"])
+    assert overhead["target"] and r["warm.throughput_c16"]["target"] and r["fanout.speedup"]["target"]
+
+
+def test_warm_runs_record_load_and_cpu(results):
+    for c in (1, 2, 16, 64):
+        for run in results["results"][f"warm.throughput_c{c}"]["runs"]:
+            assert run["concurrency"] == c and run["requests"] > 0 and run["errors"] == 0
+            assert run["loadavg"] >= 0
+            assert set(run["cpu_us_per_call"]) == {"fnboxd", "instances", "client"}
+
+
+def test_quick_fanout_is_smaller_and_says_so(results):
+    r = results["results"]
+    assert r["fanout.ideal"]["value"] < 100
+    assert "quick" in r["fanout.speedup"]["section"]
+
+
+def test_daemon_stopped_clean(results):
+    # SIGTERM: exit 0, socket removed, no cgroup leaf or process of its instances left.
+    d = results["daemon"]
+    assert d["exit"] == 0 and not d["socket_left"] and d["cgroups_left"] == [] and d["processes_left"] == []
+    assert d["clean"] is True
+    for key in ("loadavg_start", "loadavg_end"):
+        assert len(results["machine"][key]) == 3
