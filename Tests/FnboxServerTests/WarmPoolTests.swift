@@ -83,14 +83,24 @@ struct WarmPoolTests {
         }
     }
 
-    @Test("the idle TTL brings the pool to zero")
+    @Test("the idle TTL brings the pool to zero, and the instance's cgroups go with it")
     func idleTTLScalesToZero() async throws {
         try await DaemonHarness.with(DaemonHarness(idleTTL: .seconds(1))) { d in
             #expect(try await d.createPython("ttl", files: ["app.py": Handlers.counter]).status == 201)
             #expect(try await d.invoke("ttl").status == 200)
             #expect(await d.daemon?.poolStats().idle == 1)
-            try await Task.sleep(for: .milliseconds(2500))
+            let cgroups = await d.daemon?.liveCgroupPaths() ?? []
+            #expect(!cgroups.isEmpty && cgroups.allSatisfy { FileManager.default.fileExists(atPath: $0) }, "\(cgroups)")
+            // A 1 s TTL reaped every 0.5 s: gone after 1.5 s on the host. The instance is destroyed
+            // in the background once it leaves the pool, so wait for its cgroups too. The bound is
+            // generous for the cgroup v2 guest (qemu TCG), where a destroy alone takes a second.
+            func remaining() -> [String] { cgroups.filter { FileManager.default.fileExists(atPath: $0) } }
+            let deadline = ContinuousClock.now + .seconds(10)
+            while await d.daemon?.poolStats().idle != 0 || !remaining().isEmpty, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .milliseconds(100))
+            }
             #expect(await d.daemon?.poolStats().idle == 0)
+            #expect(remaining() == [], "cgroups outlive their instance")
             #expect(try await d.invoke("ttl").json?["count"] as? Int == 1)
         }
     }
