@@ -142,6 +142,13 @@ struct HostCgroupTests {
         #expect(sandbox.procsFiles == [leaf.appending("cgroup.procs")])
         #expect(try Self.read(leaf.appending("cpu.max")) == "50000 100000")
         #expect(try Self.read(leaf.appending("memory.max")) == "67108864")
+        #expect(try Self.read(leaf.appending("pids.max")) == "16")
+        // No swap beside the limit (the file exists when the kernel has swap accounting).
+        if FileIO.exists(leaf.appending("memory.swap.max")) {
+            #expect(try Self.read(leaf.appending("memory.swap.max")) == "0")
+        }
+        // Linux 5.14+: killAll below ends the sandbox with one write here, not the pid loop.
+        #expect(FileIO.exists(leaf.appending("cgroup.kill")))
         try sleeper.run()
         try FileIO.writeText(leaf.appending("cgroup.procs"), String(sleeper.processIdentifier))
         #expect(try sandbox.processIDs() == [sleeper.processIdentifier])
