@@ -156,7 +156,9 @@ struct LimitsTests {
             "bootstrap": "#!/bin/sh\nread -r event\necho \"log line\" >&2\n[ \"$event\" = '\"fail\"' ] && exit 3\nprintf '{\"echo\": %s}\\n' \"$event\"\n",
         ], executable: ["bootstrap"])
         defer { SandboxHarness.removeBundle(bundle) }
-        let config = FunctionConfig(name: "exec", runtime: .exec, handler: "bootstrap")
+        // The whole sandbox start counts against an exec function's timeout, under its 7% CPU
+        // quota: 30 s, not the default 3, so that the slow cgroup v2 guest (qemu TCG) never trips it.
+        let config = FunctionConfig(name: "exec", runtime: .exec, handler: "bootstrap", timeoutSeconds: 30)
         let ok = try FunctionRunner.runOnce(
             config: config, bundleRoot: bundle,
             request: InvocationRequest(payload: Array(#"{"a":1}"#.utf8), invokedFunctionARN: "arn"), options: harness.options)
