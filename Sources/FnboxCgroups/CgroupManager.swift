@@ -109,8 +109,11 @@ public struct CgroupManager: Sendable {
         CgroupController.allCases.filter { driver(for: $0) == nil }
     }
 
-    /// One line for logs and `fnbox status`, e.g.
-    /// `cpu: v1 /sys/fs/cgroup/cpu, memory: v1 /sys/fs/cgroup/memory/process_api/3071…, pids: v1 /sys/fs/cgroup/pids (hybrid host; unified hierarchy lacks cpu, memory, pids)`.
+    /// One line for fnboxd's start-up log and `fnbox status`: per controller, the cgroup version
+    /// and our own cgroup in that hierarchy, then the host layout. On this hybrid dev host:
+    /// `cpu: v1 /sys/fs/cgroup/cpu, memory: v1 /sys/fs/cgroup/memory/process_api/3071…, pids: v1 /sys/fs/cgroup/pids (hybrid host; unified hierarchy lacks cpu, memory, pids)`;
+    /// under systemd on a pure v2 host:
+    /// `cpu: v2 /sys/fs/cgroup/system.slice/fnboxd.service, memory: v2 …, pids: v2 … (unified host; sandboxes start in their cgroup with CLONE_INTO_CGROUP)`.
     public var layoutDescription: String {
         let perController = CgroupController.allCases.map { controller in
             guard let driver = driver(for: controller) else { return "\(controller.rawValue): unavailable" }
@@ -119,6 +122,9 @@ public struct CgroupManager: Sendable {
         var host = "\(mode) host"
         if mode != .legacy && !unifiedLacks.isEmpty {
             host += "; unified hierarchy lacks \(unifiedLacks.map(\.rawValue).joined(separator: ", "))"
+        } else if drivers.count == 1 && drivers[0].version == .v2 {
+            // What SandboxCgroup.unifiedDirectory gives the launcher: one v2 leaf for everything.
+            host += "; sandboxes start in their cgroup with CLONE_INTO_CGROUP"
         }
         return perController.joined(separator: ", ") + " (\(host))"
     }

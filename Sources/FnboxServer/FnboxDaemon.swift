@@ -109,6 +109,10 @@ public final class FnboxDaemon: Sendable {
         }
         chmod(configuration.socketPath, 0o660)
         if let gid = configuration.socketGroup { chown(configuration.socketPath, uid_t.max, gid) }
+        // Which hierarchy (v1 or v2) serves each controller: the first thing to check on a new host.
+        logger.info("cgroup layout", metadata: [
+            "cgroup.layout": "\(options.cgroups?.layoutDescription ?? "none: sandboxes run without cgroup limits")",
+        ])
         logger.info("fnboxd listening", metadata: ["socket.path": "\(configuration.socketPath)", "state.dir": "\(configuration.stateDir)"])
         logger.info("cgroup layout", metadata: ["cgroup.layout": "\(options.cgroups?.layoutDescription ?? "none: instances run without limits")"])
         // A previous fnboxd killed with SIGKILL could not remove its sandboxes' cgroups.

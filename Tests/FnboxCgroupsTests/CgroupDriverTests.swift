@@ -148,7 +148,10 @@ struct CgroupDriverTests {
     @Test("v2 limits land in memory.max, memory.swap.max, cpu.max and pids.max")
     func v2Limits() throws {
         let fake = try FakeCgroupFS(mode: .unified, ownPath: "/system.slice/fnboxd.service")
-        let sandbox = try fake.manager().createSandboxCgroup(name: "f1", limits: Self.limits)
+        let manager = try fake.manager()
+        let own = fake.root.appending("system.slice/fnboxd.service").string
+        #expect(manager.layoutDescription == "cpu: v2 \(own), memory: v2 \(own), pids: v2 \(own) (unified host; sandboxes start in their cgroup with CLONE_INTO_CGROUP)")
+        let sandbox = try manager.createSandboxCgroup(name: "f1", limits: Self.limits)
         let leaf = fake.root.appending("system.slice/fnboxd.service/fnbox/f1")
         #expect(sandbox.paths == [leaf])
         #expect(sandbox.unifiedDirectory == leaf)

@@ -9,14 +9,6 @@ import Testing
 import Glibc
 #endif
 
-/// Whether cgroup v2 serves cpu, memory and pids here. The dev host is hybrid with all three on
-/// v1 (its unified hierarchy has only hugetlb), so tests that need this are skipped there and run
-/// in the pure-v2 qemu guest.
-let hostServesEveryControllerWithV2: Bool = {
-    guard let manager = try? CgroupManager.detect() else { return false }
-    return manager.unavailableControllers.isEmpty && manager.drivers.allSatisfy { $0.version == .v2 }
-}()
-
 /// Real cgroups on this host, checked from outside through the cgroup files and `/proc`.
 /// Serialized: they share the host's `fnbox` parents and there are only two cores.
 @Suite("Cgroups on this host", .requiresRoot, .serialized, .timeLimit(.minutes(1)))
@@ -137,8 +129,7 @@ struct HostCgroupTests {
     // The twin of `lifecycle` for pure v2 hosts.
     @Test(
         "on a pure v2 host a sandbox is one leaf for CLONE_INTO_CGROUP, and cgroup.kill empties it",
-        .enabled(if: hostServesEveryControllerWithV2,
-                 "needs cpu, memory and pids on cgroup v2: the dev host is hybrid with all three on v1")
+        .requiresCgroupV2()
     )
     func pureV2() throws {
         let manager = try CgroupManager.detect()
@@ -151,6 +142,13 @@ struct HostCgroupTests {
         #expect(sandbox.procsFiles == [leaf.appending("cgroup.procs")])
         #expect(try Self.read(leaf.appending("cpu.max")) == "50000 100000")
         #expect(try Self.read(leaf.appending("memory.max")) == "67108864")
+        #expect(try Self.read(leaf.appending("pids.max")) == "16")
+        // No swap beside the limit (the file exists when the kernel has swap accounting).
+        if FileIO.exists(leaf.appending("memory.swap.max")) {
+            #expect(try Self.read(leaf.appending("memory.swap.max")) == "0")
+        }
+        // Linux 5.14+: killAll below ends the sandbox with one write here, not the pid loop.
+        #expect(FileIO.exists(leaf.appending("cgroup.kill")))
         try sleeper.run()
         try FileIO.writeText(leaf.appending("cgroup.procs"), String(sleeper.processIdentifier))
         #expect(try sandbox.processIDs() == [sleeper.processIdentifier])
@@ -159,6 +157,37 @@ struct HostCgroupTests {
         #expect(sleeper.terminationStatus == SIGKILL)
         try sandbox.remove()
         #expect(!FileIO.exists(leaf))
+    }
+
+    // The kernel's "no internal processes" rule, on the real thing. In the guest this process
+    // starts as the only one in a systemd-like service cgroup (scripts/test-cgroup2 runs it in
+    // /system.slice/fnboxd.service), so enabling controllers there needs the move to a leaf.
+    @Test(
+        "on a pure v2 host our own cgroup ends up with +cpu +memory +pids for its children and no process of its own",
+        .requiresCgroupV2()
+    )
+    func noInternalProcesses() throws {
+        let manager = try CgroupManager.detect()
+        let sandbox = try manager.createSandboxCgroup(name: Self.uniqueName("nip"), limits: Self.limits)
+        defer { try? sandbox.remove() }
+        let driver = try #require(manager.driver(for: .memory))
+        let own = driver.ownCgroup
+        let enabled = try Self.read(own.appending("cgroup.subtree_control")).split(separator: " ").map(String.init)
+        #expect(Set(["cpu", "memory", "pids"]).isSubset(of: enabled), "\(own)/cgroup.subtree_control: \(enabled)")
+        let parentEnabled = try Self.read(own.appending("fnbox/cgroup.subtree_control")).split(separator: " ").map(String.init)
+        #expect(Set(["cpu", "memory", "pids"]).isSubset(of: parentEnabled))
+        let membership = try ProcSelfCgroup(parsing: FileIO.readText("/proc/self/cgroup"))
+        let ownPath = try #require(membership.v2Path)
+        if own == driver.mountPoint {
+            // The root cgroup is exempt from the rule (a container with a cgroup namespace): we stay.
+            #expect(ownPath == "/")
+        } else {
+            // Moved into the leaf beside the sandboxes, leaving our own cgroup empty.
+            #expect(driver.mountPoint.string + ownPath == own.appending("fnbox-self").string)
+            #expect(try Self.read(own.appending("cgroup.procs")) == "")
+        }
+        try sandbox.remove()
+        #expect(!FileIO.exists(own.appending("fnbox")), "the fnbox parent outlives its last sandbox")
     }
 
     // MARK: helpers

@@ -1,13 +1,23 @@
+import FnboxCgroups
 import FnboxRuntime
+import FnboxSandbox
+import FnboxSystem
 import FnboxTestSupport
 import Foundation
+import SystemPackage
 import Testing
+
+#if canImport(Glibc)
+import Glibc
+#endif
 
 @Suite("cgroup limits hold for real", .serialized, .requiresRoot)
 struct LimitsTests {
     let harness: SandboxHarness
     init() throws { harness = try SandboxHarness() }
 
+    // The timeout only bounds a failure: the host OOM-kills the hog in about a second, but in the
+    // cgroup v2 guest (qemu TCG) filling 128 MB under the 7% CPU quota of 128 MB takes 15-20 s.
     @Test("a memory hog is OOM-killed at its limit and reported as Runtime.OutOfMemory")
     func memoryHog() throws {
         let result = try harness.runPython(
@@ -16,7 +26,7 @@ struct LimitsTests {
                 hog = []
                 while True:
                     hog.append(bytearray(16 << 20))
-            """, memoryMB: 128, timeoutSeconds: 20)
+            """, memoryMB: 128, timeoutSeconds: 120)
         #expect(result.status == .outOfMemory)
         let e = try #require(SandboxHarness.object(result.payload))
         #expect(e["errorType"] as? String == "Runtime.OutOfMemory")
@@ -27,6 +37,7 @@ struct LimitsTests {
         expectNothingLeftBehind(harness)
     }
 
+    // As above, the timeout is generous for the guest, where a thousand forks take about 20 s.
     @Test("a fork bomb is held by pids.max")
     func forkBomb() throws {
         let result = try harness.runPython(
@@ -44,7 +55,7 @@ struct LimitsTests {
                 except OSError as e:
                     return {"children": children, "error": errno.errorcode.get(e.errno)}
                 return {"children": children, "error": None}
-            """, memoryMB: 2048, timeoutSeconds: 30)
+            """, memoryMB: 2048, timeoutSeconds: 120)
         let r = try #require(SandboxHarness.object(result.payload), "\(String(decoding: result.payload, as: UTF8.self))")
         let children = try #require(r["children"] as? Int)
         #expect(children < 1024 && children > 500, "forked \(children)")
@@ -80,6 +91,41 @@ struct LimitsTests {
         expectNothingLeftBehind(harness)
     }
 
+    // No process ever writes cgroup.procs here: if clone3 ignored CLONE_INTO_CGROUP, the child
+    // would sit in our own cgroup and the membership check would fail.
+    @Test("on a pure v2 host the sandbox starts inside its cgroup through CLONE_INTO_CGROUP", .requiresCgroupV2())
+    func cloneIntoCgroup() throws {
+        let bundle = try SandboxHarness.makeBundle([:])
+        defer { SandboxHarness.removeBundle(bundle) }
+        let cgroup = try harness.cgroups.createSandboxCgroup(
+            name: "clone-into-\(getpid())", limits: CgroupLimits(memoryBytes: 64 << 20, pidsMax: 16))
+        defer { try? cgroup.killAll(); try? cgroup.remove() }
+        let leaf = try #require(cgroup.unifiedDirectory)
+        let directoryFD = open(leaf.string, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        try #require(directoryFD >= 0)
+        defer { close(directoryFD) }
+        let devNull = open("/dev/null", O_RDWR | O_CLOEXEC)
+        defer { close(devNull) }
+        let layout = SandboxLayout(newRoot: harness.options.newRoot, rootfs: harness.options.rootfs, bundle: bundle)
+        let spec = SandboxSpec(
+            executable: "/bin/sleep", arguments: ["/bin/sleep", "60"], environment: [], newRoot: layout.newRoot,
+            mounts: layout.mountTable(), workingDirectory: "/var/task", fds: [devNull, devNull, devNull],
+            cgroupProcsFDs: [], cgroupDirectoryFD: directoryFD)
+        let process = try Sandbox.spawnBlocking(spec)
+        defer { process.kill(); _ = process.waitBlocking() }
+
+        let membership = try ProcSelfCgroup(parsing: FileIO.readText(FilePath("/proc/\(process.pid)/cgroup")))
+        let driver = try #require(harness.cgroups.driver(for: .memory))
+        #expect(membership.v2Path.map { driver.mountPoint.string + $0 } == leaf.string)
+        #expect(try cgroup.processIDs() == [process.pid])
+        #expect(try cgroup.pidsCurrent() == 1)
+        // cgroup.kill ends it in one write; the process is ours to reap.
+        try cgroup.killAll()
+        #expect(process.waitBlocking() == .signaled(SIGKILL))
+        try cgroup.remove()
+        #expect(!FileIO.exists(leaf))
+    }
+
     @Test("a warm instance serves calls in sequence: module state survives, REPORT has Init Duration only on the first")
     func warmReuse() throws {
         let bundle = try SandboxHarness.makeBundle(["app.py": """
@@ -110,7 +156,9 @@ struct LimitsTests {
             "bootstrap": "#!/bin/sh\nread -r event\necho \"log line\" >&2\n[ \"$event\" = '\"fail\"' ] && exit 3\nprintf '{\"echo\": %s}\\n' \"$event\"\n",
         ], executable: ["bootstrap"])
         defer { SandboxHarness.removeBundle(bundle) }
-        let config = FunctionConfig(name: "exec", runtime: .exec, handler: "bootstrap")
+        // The whole sandbox start counts against an exec function's timeout, under its 7% CPU
+        // quota: 30 s, not the default 3, so that the slow cgroup v2 guest (qemu TCG) never trips it.
+        let config = FunctionConfig(name: "exec", runtime: .exec, handler: "bootstrap", timeoutSeconds: 30)
         let ok = try FunctionRunner.runOnce(
             config: config, bundleRoot: bundle,
             request: InvocationRequest(payload: Array(#"{"a":1}"#.utf8), invokedFunctionARN: "arn"), options: harness.options)
