@@ -35,6 +35,8 @@ struct AsyncCrashTests {
         var process = try Self.launch(harness, out: out, log: log)
         defer {
             if process.isRunning { kill(process.processIdentifier, SIGKILL); process.waitUntilExit() }
+            // A daemon killed on a failure path cannot clean up: sweep what it left.
+            (try? CgroupManager.detect())?.removeOrphanedSandboxCgroups()
             try? FileManager.default.removeItem(atPath: harness.stateDir)
             try? FileManager.default.removeItem(atPath: log)
             unlink(harness.socketPath)
@@ -72,6 +74,13 @@ struct AsyncCrashTests {
         let lost = accepted.filter { !done.contains($0) && !dead.contains($0) }
         #expect(lost.isEmpty, "\(lost.count) of \(accepted.count) accepted events neither ran nor are dead letters")
         #expect(Set(accepted).count == accepted.count)
+
+        // The restarted daemon stops gracefully and removes its own sandboxes' cgroups.
+        let restartedPID = process.processIdentifier
+        kill(restartedPID, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        #expect(Self.sandboxCgroups(ownedBy: restartedPID).isEmpty, "the restarted fnboxd left cgroups after SIGTERM")
     }
 
     /// Sandbox cgroup directories (in every hierarchy) whose name says `pid` created them.
