@@ -85,7 +85,7 @@ let package = Package(
         // bundle packed for upload (hence FnboxRuntime: manifests and zipping).
         .target(
             name: "FnboxClient",
-            dependencies: ["FnboxAPI", "FnboxRuntime"],
+            dependencies: ["FnboxAPI", "FnboxRuntime", "FnboxSystem"],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -93,6 +93,7 @@ let package = Package(
             dependencies: [
                 "FnboxAPI",
                 "FnboxRuntime",
+                "FnboxSystem",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -141,7 +142,7 @@ let package = Package(
         .testTarget(
             name: "FnboxClientTests",
             dependencies: [
-                "FnboxClient", "FnboxAPI", "FnboxRuntime", "FnboxTestSupport",
+                "FnboxClient", "FnboxAPI", "FnboxRuntime", "FnboxSystem", "FnboxTestSupport",
                 .product(name: "ZIPFoundation", package: "ZIPFoundation"),
             ],
             swiftSettings: swiftSettings

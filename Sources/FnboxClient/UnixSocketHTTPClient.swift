@@ -1,3 +1,4 @@
+import FnboxSystem
 import Foundation
 
 #if canImport(Glibc)
@@ -81,24 +82,11 @@ public final class UnixSocketHTTPClient {
 
     private func connectIfNeeded() throws(FnboxClientError) {
         guard fd < 0 else { return }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        let pathBytes = Array(socketPath.utf8)
-        guard pathBytes.count < MemoryLayout.size(ofValue: address.sun_path) else {
-            throw .cannotConnect(socketPath: socketPath, errno: ENAMETOOLONG)
-        }
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in pathBytes.enumerated() { raw[i] = byte }
-        }
-        let s = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard s >= 0 else { throw .cannotConnect(socketPath: socketPath, errno: errno) }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(s, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard result == 0 else {
-            let err = errno
-            close(s)
-            throw .cannotConnect(socketPath: socketPath, errno: err)
+        let s: Int32
+        do {
+            s = try UnixSocket.connect(to: socketPath)
+        } catch {
+            throw .cannotConnect(socketPath: socketPath, errno: error.errno.rawValue)
         }
         var timeout = timeval(tv_sec: readTimeoutSeconds, tv_usec: 0)
         setsockopt(s, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))

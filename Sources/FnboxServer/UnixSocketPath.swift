@@ -1,3 +1,4 @@
+import FnboxSystem
 import Foundation
 
 /// Guards a Unix socket path: a live daemon's socket is never taken over, a stale one is removed.
@@ -27,18 +28,5 @@ enum UnixSocketPath {
     }
 
     /// Whether connecting to `path` succeeds.
-    static func isLive(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
-        }
-        let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        return result == 0
-    }
+    static func isLive(_ path: String) -> Bool { UnixSocket.accepts(path) }
 }

@@ -1,3 +1,4 @@
+import FnboxSystem
 import Foundation
 import Testing
 
@@ -110,19 +111,7 @@ final class DaemonProcess {
     }
 
     /// Whether something accepts connections on `path`.
-    static func accepts(_ path: String) -> Bool {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_un()
-        address.sun_family = sa_family_t(AF_UNIX)
-        withUnsafeMutableBytes(of: &address.sun_path) { raw in
-            for (i, byte) in path.utf8.enumerated() { raw[i] = byte }
-        }
-        return withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) == 0 }
-        }
-    }
+    static func accepts(_ path: String) -> Bool { UnixSocket.accepts(path) }
 
     /// Runs `body` against a started daemon and always stops it.
     static func with<T>(_ body: (DaemonProcess) throws -> T) throws -> T {
